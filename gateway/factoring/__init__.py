@@ -1,0 +1,1 @@
+"""Business rules of factoring: eligibility, approvals, remittances. Pure functions."""

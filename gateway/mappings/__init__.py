@@ -1,0 +1,1 @@
+"""Mapping profiles (data, not code) for client CSV/XLSX/fixed-width layouts: next issue."""

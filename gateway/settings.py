@@ -1,0 +1,110 @@
+"""The validated configuration as plain frozen objects.
+
+:mod:`gateway.config` turns ``gateway.toml`` into these (marshmallow does the
+checking); everything else reads only these objects, never the TOML.
+Paths are absolute (resolved against the configuration file's folder).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class ContractTerms:
+    """The factoring agreement of one client (see the brief, §1.4 and §1.6)."""
+
+    advance_rate: Decimal  # share of the financeable amount paid in advance, 0..1 (e.g. 0.90)
+    reserve_rate: Decimal  # guarantee reserve, 0..1 (e.g. 0.10)
+    fee_rate: Decimal  # factoring commission on remitted TTC, 0..1 (e.g. 0.0035)
+    fee_vat_rate: Decimal  # VAT on the commission (0.20 in France)
+    financing_rate: Decimal  # yearly rate of the financing commission (index + margin), 0..1
+    day_count: str  # "ACT/360" or "ACT/365"
+    max_term_days: int  # latest acceptable due date, counted from the issue date
+    notified: bool  # True: debtors are told to pay the factor
+    currencies: tuple[str, ...]  # ISO 4217 codes the contract covers
+
+
+@dataclass(frozen=True, slots=True)
+class DebtorSettings:
+    """A debtor (buyer) of one client and the factor's approval (agrément) on it."""
+
+    id: str  # the factor's own debtor code
+    name: str
+    siren: str | None
+    vat_id: str | None
+    approval_limit: Decimal  # 0 = known debtor, nothing guaranteed
+    approval_currency: str
+    opening_outstanding: Decimal  # guaranteed outstanding brought over from the back office
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFolderSettings:
+    """A local folder channel. Inbound: ``root/inbox`` (drop), ``work``, ``archive``, ``error``.
+    Outbound: files are delivered into ``root``."""
+
+    root: Path
+    readiness: str = "stable"  # "stable" (size+mtime unchanged) or "rename" (ignore *.part/*.tmp/dot files)
+    stable_seconds: float = 2.0
+    done_marker: bool = False  # outbound: write NAME.done after NAME
+
+
+@dataclass(frozen=True, slots=True)
+class InboundChannel:
+    id: str
+    transport: LocalFolderSettings
+    format: str = "auto"  # a parser FORMAT, or "auto" to sniff
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundChannel:
+    id: str
+    transport: LocalFolderSettings
+    formats: tuple[str, ...] = ("csv", "json")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    id: str
+    name: str
+    siren: str
+    sirets: tuple[str, ...]
+    vat_id: str | None
+    contract: ContractTerms
+    debtors: tuple[DebtorSettings, ...]
+    inbound: tuple[InboundChannel, ...]
+    acknowledgements: OutboundChannel
+
+    def debtor(self, debtor_id: str) -> DebtorSettings | None:
+        return next((d for d in self.debtors if d.id == debtor_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class FactorSettings:
+    name: str
+    siren: str
+    collection_iban: str
+    remittances: OutboundChannel
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    scan_interval_seconds: float = 30.0
+    batch_size: int = 200  # envelopes handled per ledger transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    source: Path  # the configuration file
+    ledger_url: str
+    timezone: str
+    as_of: date | None
+    factor: FactorSettings
+    clients: tuple[ClientSettings, ...]
+    schedules: ScheduleSettings = field(default_factory=ScheduleSettings)
+
+    def client(self, client_id: str) -> ClientSettings | None:
+        return next((c for c in self.clients if c.id == client_id), None)

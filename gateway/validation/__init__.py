@@ -1,0 +1,1 @@
+"""Validation of canonical documents: pure functions from the model to issues."""

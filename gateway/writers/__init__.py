@@ -1,0 +1,1 @@
+"""Writers: model -> bytes for the factor, the client and accountants."""
