@@ -20,8 +20,9 @@ from typing import Protocol
 from gateway.limits import Limits
 from gateway.model import ParseResult
 
-#: How many leading bytes ``sniff`` receives.
-SNIFF_BYTES = 4096
+#: How many leading bytes ``sniff`` receives. Official ZUGFeRD/CII samples open
+#: with a 5.7 KB licence comment before the root element, so 4 KB was too short.
+SNIFF_BYTES = 64 * 1024
 
 
 class Parser(Protocol):
