@@ -1,0 +1,148 @@
+"""In-memory transports for tests, with the local folder's semantics.
+
+Like httpx's ``MockTransport``: the pipeline runs unchanged while a test drops
+files with :meth:`MemoryInbound.drop` and looks at :attr:`MemoryInbound.archived`,
+:attr:`MemoryInbound.errors` and :attr:`MemoryOutbound.files`. The folders live
+in a :class:`MemoryFolders` object that outlives the transport, so a test can
+"restart" (``MemoryInbound(channel, folders=old.folders)``) and see what a
+crash left in ``work``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from gateway.errors import ClaimLost, DeliveryError, LimitExceeded, TransportError
+from gateway.transports.base import Entry, Finalization, OutboundFile, Outcome
+from gateway.transports.names import quarantine_name, safe_name
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    data: bytes
+    mtime_ns: int
+    business_date: date | None = None
+    reason: dict[str, object] | None = None
+
+
+@dataclass
+class MemoryFolders:
+    """The four folders of a channel; archive and error are flat (name with ``.1``... on a clash)."""
+
+    inbox: dict[str, StoredFile] = field(default_factory=dict)
+    work: dict[str, StoredFile] = field(default_factory=dict)
+    archive: dict[str, StoredFile] = field(default_factory=dict)
+    error: dict[str, StoredFile] = field(default_factory=dict)
+
+
+_ticks = itertools.count(1)
+
+
+class MemoryInbound:
+    def __init__(self, channel: str, *, folders: MemoryFolders | None = None) -> None:
+        self.channel = channel
+        self.folders = folders if folders is not None else MemoryFolders()
+
+    @property
+    def archived(self) -> dict[str, StoredFile]:
+        return self.folders.archive
+
+    @property
+    def errors(self) -> dict[str, StoredFile]:
+        return self.folders.error
+
+    def drop(self, name: str, data: bytes, mtime_ns: int | None = None) -> None:
+        """What a client's upload does: the file appears, complete, in the inbox."""
+        stamp = mtime_ns if mtime_ns is not None else time.time_ns() + next(_ticks)
+        self.folders.inbox[name] = StoredFile(data, stamp)
+
+    def scan(self) -> list[Entry]:
+        """Every inbox file (a drop is complete at once); unsafe names go to ``errors``."""
+        for raw in [n for n in self.folders.inbox if safe_name(n) != n]:
+            file = self.folders.inbox.pop(raw)
+            reason: dict[str, object] = {"code": "GW-FILE-NAME-UNSAFE", "name": repr(raw)}
+            self._park(safe_name(raw) or quarantine_name(raw), file, reason, None)
+        entries = [Entry(self.channel, n, len(f.data), f.mtime_ns) for n, f in self.folders.inbox.items()]
+        return sorted(entries, key=lambda e: (e.mtime_ns, e.name))
+
+    def recover(self) -> list[Entry]:
+        entries = [Entry(self.channel, n, len(f.data), f.mtime_ns) for n, f in self.folders.work.items()]
+        return sorted(entries, key=lambda e: (e.mtime_ns, e.name))
+
+    def claim(self, entry: Entry) -> Entry:
+        if entry.name in self.folders.work:
+            raise ClaimLost(f"{entry.name} is still in work/ from an earlier claim; it stays in the inbox")
+        file = self.folders.inbox.pop(entry.name, None)
+        if file is None:
+            raise ClaimLost(f"{entry.name} is no longer in the inbox")
+        self.folders.work[entry.name] = file
+        return Entry(self.channel, entry.name, len(file.data), file.mtime_ns)
+
+    def read(self, entry: Entry, max_bytes: int) -> bytes:
+        file = self.folders.work.get(entry.name)
+        if file is None:
+            raise TransportError(f"{entry.name} is not in work/ (it was not claimed, or was moved)")
+        if len(file.data) > max_bytes:
+            message = f"{entry.name} is larger than the {max_bytes:,}-byte limit for one file"
+            raise LimitExceeded(message, code="GW-FILE-TOO-LARGE")
+        return file.data
+
+    def finalize(self, entries: Sequence[tuple[Entry, Finalization]]) -> None:
+        missing: list[str] = []
+        for entry, finalization in entries:
+            file = self.folders.work.pop(entry.name, None)
+            if file is None:
+                missing.append(entry.name)
+            elif finalization.outcome is Outcome.ARCHIVED:
+                stored = StoredFile(file.data, file.mtime_ns, finalization.business_date)
+                self.folders.archive[_free(self.folders.archive, entry.name)] = stored
+            else:
+                reason = {"outcome": finalization.outcome.value, **(finalization.reason or {})}
+                self._park(entry.name, file, reason, finalization.business_date)
+        if missing:
+            raise TransportError(f"not in work/, cannot finalise: {', '.join(missing)}")
+
+    def _park(self, name: str, file: StoredFile, reason: dict[str, object], day: date | None) -> None:
+        parked = StoredFile(file.data, file.mtime_ns, day, reason)
+        self.folders.error[_free(self.folders.error, name)] = parked
+
+    def wait(self, timeout: float) -> None:
+        """Returns at once: tests drive the cycles themselves."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class MemoryOutbound:
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.files: dict[str, bytes] = {}
+
+    def deliver(self, files: Sequence[OutboundFile]) -> None:
+        """Same rules as the local folder: safe names, identical re-delivery skipped, never overwrite."""
+        batch: dict[str, bytes] = {}
+        for file in files:
+            if safe_name(file.name) != file.name:
+                raise DeliveryError(f"{self.channel}: refusing unsafe output name {file.name!r}")
+            if self.files.get(file.name, file.data) != file.data:
+                raise DeliveryError(
+                    f"{self.channel}: {file.name} already exists with different content; not overwritten"
+                )
+            if batch.setdefault(file.name, file.data) != file.data:
+                raise DeliveryError(f"{self.channel}: two different files named {file.name} in one delivery")
+        self.files.update(batch)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _free(folder: dict[str, StoredFile], name: str) -> str:
+    candidate, counter = name, 0
+    while candidate in folder:
+        counter += 1
+        candidate = f"{name}.{counter}"
+    return candidate
