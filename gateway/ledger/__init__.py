@@ -1,0 +1,46 @@
+"""The ledger: the only code that talks SQL.
+
+It guarantees that an invoice is never assigned or financed twice (unique
+transport key, content fingerprint and business key, enforced by the
+database) and that a crash at any instant loses nothing (every step is a
+committed transaction before the next one starts). SQLite by default,
+PostgreSQL by URL; the schema is created and upgraded by alembic on open.
+"""
+
+from __future__ import annotations
+
+from gateway.ledger.records import (
+    BusinessKey,
+    DeliveryRecord,
+    DocumentRecord,
+    DuplicateAssignment,
+    EnvelopeRecord,
+    EnvelopeState,
+)
+from gateway.ledger.status import (
+    ApprovalStatus,
+    AssignedTotal,
+    DocumentCount,
+    EnvelopeCount,
+    RemittanceCount,
+    StatusReport,
+)
+from gateway.ledger.store import Ledger
+from gateway.ledger.work import AssignmentWork
+
+__all__ = [
+    "ApprovalStatus",
+    "AssignedTotal",
+    "AssignmentWork",
+    "BusinessKey",
+    "DeliveryRecord",
+    "DocumentCount",
+    "DocumentRecord",
+    "DuplicateAssignment",
+    "EnvelopeCount",
+    "EnvelopeRecord",
+    "EnvelopeState",
+    "Ledger",
+    "RemittanceCount",
+    "StatusReport",
+]

@@ -1,0 +1,105 @@
+"""What goes into the ledger and what comes back out, as frozen values.
+
+The pipeline never sees a SQL row: it hands over :class:`DocumentRecord`
+values and gets :class:`EnvelopeRecord` values back, so the storage layout can
+change (a migration) without touching the callers.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from gateway.errors import LedgerError
+from gateway.model import Issue, Verdict
+
+
+class EnvelopeState(enum.Enum):
+    """Where one received file stands; see ARCHITECTURE.md, "What flows through it"."""
+
+    RECEIVED = "received"
+    PARSED = "parsed"
+    VALIDATED = "validated"
+    ASSIGNED = "assigned"
+    ACKNOWLEDGED = "acknowledged"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+class DuplicateAssignment(LedgerError):
+    """A business key the unit of work tried to assign is already assigned.
+
+    The database constraint caught what the pipeline's own check missed (a
+    concurrent node, or a bug): the whole unit of work must be rolled back and
+    decided again.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeRecord:
+    """One received file as the ledger knows it."""
+
+    id: int
+    client_id: str
+    channel: str
+    transport_key: str
+    source_name: str
+    state: EnvelopeState
+    format: str | None
+    content_sha256: str | None
+    business_date: date | None
+    outcome_code: str | None
+    outcome_message: str | None
+    delivered: bool
+    finalized: bool
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """One document (or unreadable record) of an envelope and its verdict.
+
+    Accepted documents carry their remittance line (``line_no``) and the split
+    of their signed ``amount`` into ``guaranteed`` and ``non_guaranteed``.
+    """
+
+    position: int
+    location: str
+    number: str | None
+    normalised_number: str | None
+    seller_key: str | None
+    issue_date: date | None
+    due_date: date | None
+    type_code: str | None
+    currency: str | None
+    amount: Decimal | None
+    debtor_id: str | None
+    debtor_name: str | None
+    preceding_invoice: str | None
+    verdict: Verdict
+    issues: tuple[Issue, ...]
+    line_no: int | None = None
+    guaranteed: Decimal | None = None
+    non_guaranteed: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessKey:
+    """What makes a receivable the same receivable, whatever file it comes in."""
+
+    seller_key: str
+    normalised_number: str
+    issue_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One output file written to an outbound channel, identified by its hash."""
+
+    envelope_id: int
+    channel: str
+    name: str
+    sha256: str
+    size: int

@@ -1,0 +1,308 @@
+"""The ledger's tables as SQLAlchemy Core objects, and the column types they need.
+
+Migration ``0001_initial`` creates the same tables; a test compares the two so
+they cannot drift apart. The uniqueness rules that make assignment idempotent
+live here as constraints, not in code: transport key (``envelopes``), content
+fingerprint (``content_fingerprints``) and business key (``assignment_keys``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from gateway.model import CENT, Issue, Severity
+
+NAMING_CONVENTION = {
+    "pk": "pk_%(table_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+
+#: NUMERIC(18,2): 16 digits before the point, on both databases so that they agree.
+MONEY_BOUND = Decimal(10) ** 16
+#: 64-bit ids on PostgreSQL; on SQLite only ``INTEGER PRIMARY KEY`` is the (64-bit) rowid.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+ENVELOPE_STATES = ("received", "parsed", "validated", "assigned", "acknowledged", "rejected", "failed")
+VERDICTS = ("accepted", "rejected")
+
+
+def exact_cents(value: object) -> Decimal:
+    """``value`` as a Decimal with exactly 2 decimals, or an error: never a float, never rounded."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise TypeError(f"money must be a Decimal, not {type(value).__name__}: {value!r}")
+    try:
+        exact = Decimal(value).quantize(CENT)
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a storable amount") from None
+    if not exact.is_finite() or abs(exact) >= MONEY_BOUND:
+        raise ValueError(f"{value!r} is not a storable amount (at most 16 digits before the point)")
+    if exact != value:
+        raise ValueError(f"{value!r} has more than 2 decimals; round it explicitly before recording")
+    return exact
+
+
+def money_to_db(value: object, postgresql: bool) -> Decimal | str | None:
+    """What the driver gets for an amount: a Decimal for NUMERIC(18,2), its string for SQLite."""
+    if value is None:
+        return None
+    if type(value) is Decimal:
+        text = str(value)
+        if text[-3:-2] == "." and len(text) <= 20 and (len(text) < 20 or text[0] == "-"):
+            # exactly 2 decimals in plain notation, within NUMERIC(18,2): the usual case, checked cheaply
+            return value if postgresql else text
+    exact = exact_cents(value)
+    return exact if postgresql else str(exact)
+
+
+def date_to_db(value: date | None, postgresql: bool) -> date | str | None:
+    """What the driver gets for a DATE: SQLite keeps ISO text (as SQLAlchemy's Date does)."""
+    if value is None or postgresql:
+        return value
+    return value.isoformat()
+
+
+def issues_to_json(issues: tuple[Issue, ...] | list[Issue]) -> str:
+    if not issues:
+        return "[]"
+    return json.dumps(
+        [
+            {"code": i.code, "severity": i.severity.value, "message": i.message, "location": i.location}
+            for i in issues
+        ],
+        ensure_ascii=False,
+    )
+
+
+class Money(TypeDecorator[Decimal]):
+    """A 2-decimal amount: NUMERIC(18,2) on PostgreSQL, its decimal string on SQLite.
+
+    SQLite has no exact decimal type (its NUMERIC affinity stores REALs), so
+    the value is kept as text and read back with ``Decimal(text)``: no float
+    anywhere. A float, or an amount with more than 2 decimals (PostgreSQL
+    would round it silently), is refused rather than stored approximately.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(18, 2, asdecimal=True))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | str | None:
+        return money_to_db(value, dialect.name == "postgresql")
+
+    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if isinstance(value, Decimal):
+            return value
+        if isinstance(value, str):
+            return Decimal(value)
+        raise TypeError(f"unexpected {type(value).__name__} read from a money column")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, always timezone-aware UTC when read back (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the ledger stores UTC instants only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class IssueList(TypeDecorator[tuple[Issue, ...]]):
+    """Issues as a JSON list of ``{code, severity, message, location}`` in a TEXT column."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[Issue, ...] | None, dialect: Dialect) -> str | None:
+        return None if value is None else issues_to_json(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[Issue, ...] | None:
+        if value is None:
+            return None
+        if value == "[]":
+            return ()
+        return tuple(
+            Issue(
+                code=item["code"],
+                message=item["message"],
+                severity=Severity(item["severity"]),
+                location=item.get("location"),
+            )
+            for item in json.loads(value)
+        )
+
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+envelopes = Table(
+    "envelopes",
+    metadata,
+    Column("id", IdType, primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("transport_key", Text, nullable=False),
+    Column("source_name", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("format", String(32)),
+    Column("content_sha256", String(64)),
+    Column("business_date", Date),
+    Column("issues", IssueList, nullable=False),
+    Column("outcome_code", String(64)),
+    Column("outcome_message", Text),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime),
+    Column("finalized_at", UtcDateTime),
+    Column("attempts", Integer, nullable=False),
+    UniqueConstraint("channel", "transport_key"),
+    CheckConstraint(_in("state", ENVELOPE_STATES), name="state"),
+    Index("ix_envelopes_channel_finalized_at", "channel", "finalized_at"),
+)
+
+content_fingerprints = Table(
+    "content_fingerprints",
+    metadata,
+    Column("client_id", String(64), nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("envelope_id", IdType, ForeignKey("envelopes.id"), nullable=False),
+    PrimaryKeyConstraint("client_id", "content_sha256"),
+)
+
+remittances = Table(
+    "remittances",
+    metadata,
+    Column("id", IdType, primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("envelope_id", IdType, ForeignKey("envelopes.id"), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("client_id", "number"),
+    UniqueConstraint("envelope_id"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", IdType, primary_key=True),
+    Column("envelope_id", IdType, ForeignKey("envelopes.id"), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("number", Text),
+    Column("normalised_number", Text),
+    Column("seller_key", String(64)),
+    Column("issue_date", Date),
+    Column("due_date", Date),
+    Column("type_code", String(8)),
+    Column("kind", String(16)),
+    Column("currency", String(3)),
+    Column("amount", Money),
+    Column("debtor_id", String(64)),
+    Column("debtor_name", Text),
+    Column("preceding_invoice", Text),
+    Column("verdict", String(8), nullable=False),
+    Column("issues", IssueList, nullable=False),
+    Column("remittance_id", IdType, ForeignKey("remittances.id")),
+    Column("line_no", Integer),
+    Column("guaranteed", Money),
+    Column("non_guaranteed", Money),
+    UniqueConstraint("envelope_id", "position"),
+    UniqueConstraint("remittance_id", "line_no"),
+    CheckConstraint(_in("verdict", VERDICTS), name="verdict"),
+    CheckConstraint("verdict = 'rejected' OR remittance_id IS NOT NULL", name="accepted_in_remittance"),
+)
+
+assignment_keys = Table(
+    "assignment_keys",
+    metadata,
+    Column("client_id", String(64), nullable=False),
+    Column("seller_key", String(64), nullable=False),
+    Column("normalised_number", Text, nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("document_id", IdType, ForeignKey("documents.id"), nullable=False),
+    PrimaryKeyConstraint("client_id", "seller_key", "normalised_number", "issue_date"),
+    UniqueConstraint("document_id"),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("client_id", String(64), nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("value", BigInteger, nullable=False),
+    PrimaryKeyConstraint("client_id", "name"),
+)
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("client_id", String(64), nullable=False),
+    Column("debtor_id", String(64), nullable=False),
+    Column("limit_amount", Money, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("outstanding", Money, nullable=False),
+    PrimaryKeyConstraint("client_id", "debtor_id"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", IdType, primary_key=True),
+    Column("envelope_id", IdType, ForeignKey("envelopes.id"), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=False),
+    UniqueConstraint("channel", "name"),
+)

@@ -1,0 +1,430 @@
+"""The assignment unit of work: everything that decides an envelope, in one transaction.
+
+Duplicate files, already-assigned receivables, consumed approvals and the
+remittance number are read and written under the same write lock (SQLite
+``BEGIN IMMEDIATE``; PostgreSQL row locks taken as rows are touched), so two
+workers can never both see a receivable as free and both assign it. The
+primary key of ``assignment_keys`` is the last line of defence behind that.
+
+Statements are built once and reused (building a statement costs several
+times what SQLite takes to run it); a batch of 200 envelopes runs about ten
+statements per envelope.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Executable, bindparam, exc, select, text, update
+
+from gateway.clock import utc_now
+from gateway.errors import LedgerError
+from gateway.ledger.engine import insert_or_skip, insert_rows, translated_errors
+from gateway.ledger.records import BusinessKey, DocumentRecord, DuplicateAssignment, EnvelopeState
+from gateway.ledger.schema import (
+    approvals,
+    assignment_keys,
+    content_fingerprints,
+    counters,
+    date_to_db,
+    documents,
+    envelopes,
+    issues_to_json,
+    money_to_db,
+    remittances,
+)
+from gateway.model import CREDIT_NOTE_TYPE_CODES, DocumentKind, Issue, Verdict
+
+#: Bound parameters per IN list: far below SQLite's 32,766 and PostgreSQL's 65,535.
+IN_CHUNK = 1000
+#: Business keys per lookup statement (passed as one JSON text or three arrays).
+KEY_CHUNK = 10_000
+REMITTANCE_COUNTER = "remittance"
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def document_kind(type_code: str | None) -> str | None:
+    if type_code is None:
+        return None
+    kind = DocumentKind.CREDIT_NOTE if type_code in CREDIT_NOTE_TYPE_CODES else DocumentKind.INVOICE
+    return kind.value
+
+
+# -- statements, built once ------------------------------------------------------------
+
+_SELECT_APPROVALS = (
+    select(approvals.c.debtor_id, approvals.c.limit_amount, approvals.c.currency, approvals.c.outstanding)
+    .where(
+        approvals.c.client_id == bindparam("b_client"),
+        approvals.c.debtor_id.in_(bindparam("b_debtors", expanding=True)),
+    )
+    .order_by(approvals.c.debtor_id)
+    .with_for_update()
+)
+_SET_OUTSTANDING = (
+    update(approvals)
+    .where(approvals.c.client_id == bindparam("b_client"), approvals.c.debtor_id == bindparam("b_debtor"))
+    .values(outstanding=bindparam("b_outstanding", type_=approvals.c.outstanding.type))
+)
+_FIRST_CLAIM = select(content_fingerprints.c.envelope_id).where(
+    content_fingerprints.c.client_id == bindparam("b_client"),
+    content_fingerprints.c.content_sha256 == bindparam("b_sha"),
+)
+_NEXT_NUMBER = (
+    update(counters)
+    .where(counters.c.client_id == bindparam("b_client"), counters.c.name == REMITTANCE_COUNTER)
+    .values(value=counters.c.value + 1)
+    .returning(counters.c.value)
+)
+_RECORD_ENVELOPE = (
+    update(envelopes)
+    .where(envelopes.c.id == bindparam("b_id"), envelopes.c.business_date.is_(None))
+    .values(
+        state=bindparam("b_state"),
+        format=bindparam("b_format"),
+        content_sha256=bindparam("b_sha"),
+        business_date=bindparam("b_date", type_=envelopes.c.business_date.type),
+        issues=bindparam("b_issues", type_=envelopes.c.issues.type),
+        outcome_code=bindparam("b_code"),
+        outcome_message=bindparam("b_message"),
+        updated_at=bindparam("b_now", type_=envelopes.c.updated_at.type),
+    )
+    .returning(envelopes.c.client_id)
+)
+_ENVELOPE_EXISTS = select(envelopes.c.id).where(envelopes.c.id == bindparam("b_id"))
+_INSERT_REMITTANCE = remittances.insert().returning(remittances.c.id)
+#: The business keys of an envelope's accepted documents, derived by the database from the
+#: rows just stored (no document id travels back to Python).
+_INSERT_KEYS = assignment_keys.insert().from_select(
+    ["client_id", "seller_key", "normalised_number", "issue_date", "document_id"],
+    select(
+        documents.c.client_id,
+        documents.c.seller_key,
+        documents.c.normalised_number,
+        documents.c.issue_date,
+        documents.c.id,
+    ).where(
+        documents.c.envelope_id == bindparam("b_envelope"), documents.c.verdict == Verdict.ACCEPTED.value
+    ),
+)
+
+# Set-based business-key lookups: one index probe per key, whatever the size of the ledger
+# (a row-value IN list makes SQLite scan every key of the client; CROSS JOIN makes it walk
+# the wanted keys and probe the primary key, not the other way round).
+_ASSIGNED_KEYS_SQLITE = text(
+    "SELECT k.key FROM json_each(:keys) AS k CROSS JOIN assignment_keys AS a "
+    "ON a.client_id = :client AND a.seller_key = json_extract(k.value, '$[0]') "
+    "AND a.normalised_number = json_extract(k.value, '$[1]') AND a.issue_date = json_extract(k.value, '$[2]')"
+)
+_ASSIGNED_KEYS_POSTGRESQL = text(  # LATERAL … LIMIT 1: a probe per key, never a hash of the client's keys
+    "SELECT k.ord - 1 FROM "
+    "unnest(CAST(:sellers AS text[]), CAST(:numbers AS text[]), CAST(:dates AS date[])) "
+    "WITH ORDINALITY AS k(seller_key, normalised_number, issue_date, ord) "
+    "CROSS JOIN LATERAL (SELECT 1 FROM assignment_keys AS a WHERE a.client_id = :client "
+    "AND a.seller_key = k.seller_key AND a.normalised_number = k.normalised_number "
+    "AND a.issue_date = k.issue_date LIMIT 1) AS hit"
+)
+DOCUMENT_COLUMNS = (
+    "envelope_id", "client_id", "position", "location", "number", "normalised_number", "seller_key",
+    "issue_date", "due_date", "type_code", "kind", "currency", "amount", "debtor_id", "debtor_name",
+    "preceding_invoice", "verdict", "issues", "remittance_id", "line_no", "guaranteed", "non_guaranteed",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _UpsertStatements:
+    sync_approvals: Executable
+    claim: Executable
+    counter_row: Executable
+
+
+@functools.cache
+def _upserts(dialect_name: str) -> _UpsertStatements:
+    """The ON CONFLICT statements, whose construct differs per dialect."""
+    approvals_insert = insert_or_skip(dialect_name, approvals)
+    return _UpsertStatements(
+        sync_approvals=approvals_insert.on_conflict_do_update(
+            index_elements=[approvals.c.client_id, approvals.c.debtor_id],
+            set_={
+                "limit_amount": approvals_insert.excluded.limit_amount,
+                "currency": approvals_insert.excluded.currency,
+            },
+        ),
+        claim=insert_or_skip(dialect_name, content_fingerprints)
+        .on_conflict_do_nothing(
+            index_elements=[content_fingerprints.c.client_id, content_fingerprints.c.content_sha256]
+        )
+        .returning(content_fingerprints.c.envelope_id),
+        counter_row=insert_or_skip(dialect_name, counters).on_conflict_do_nothing(
+            index_elements=[counters.c.client_id, counters.c.name]
+        ),
+    )
+
+
+class AssignmentWork:
+    """Only valid inside ``with ledger.assignment() as work:``.
+
+    After any error the unit is spoilt: every further call raises, and the
+    transaction is rolled back even if the caller swallowed the error.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._postgresql = connection.dialect.name == "postgresql"
+        self._upserts = _upserts(connection.dialect.name)
+        self._active = True
+        self.failure: LedgerError | None = None
+        self._counters_ready: set[str] = set()
+
+    def close(self) -> None:
+        self._active = False
+
+    @contextmanager
+    def _step(self, action: str) -> Iterator[Connection]:
+        if not self._active:
+            raise LedgerError(f"{action}: the assignment unit of work is already closed")
+        if self.failure is not None:
+            raise LedgerError(f"{action}: the assignment unit of work failed earlier ({self.failure})")
+        try:
+            with translated_errors(action):
+                yield self._connection
+        except LedgerError as err:
+            self.failure = err
+            raise
+
+    # -- approvals -------------------------------------------------------------
+
+    def sync_approvals(self, client_id: str, limits: Sequence[tuple[str, Decimal, str, Decimal]]) -> None:
+        """(debtor_id, limit, currency, opening_outstanding): insert missing rows with
+        outstanding = opening_outstanding; update limit/currency of existing rows (the
+        configuration is the truth for limits, the ledger for consumption)."""
+        if not limits:
+            return
+        rows = [
+            {"client_id": client_id, "debtor_id": d, "limit_amount": lim, "currency": cur, "outstanding": out}
+            for d, lim, cur, out in sorted(limits, key=lambda item: item[0])  # one lock order for all nodes
+        ]
+        with self._step("sync approvals") as conn:
+            conn.execute(self._upserts.sync_approvals, rows)
+
+    def approvals(
+        self, client_id: str, debtor_ids: Collection[str]
+    ) -> dict[str, tuple[Decimal, str, Decimal]]:
+        """debtor_id -> (limit, currency, outstanding), rows locked until the end of the unit."""
+        found: dict[str, tuple[Decimal, str, Decimal]] = {}
+        with self._step("read approvals") as conn:
+            for part in chunks(sorted(set(debtor_ids))):
+                params = {"b_client": client_id, "b_debtors": list(part)}
+                for debtor_id, limit, currency, outstanding in conn.execute(_SELECT_APPROVALS, params):
+                    found[debtor_id] = (limit, currency, outstanding)
+        return found
+
+    def set_outstanding(self, client_id: str, debtor_id: str, outstanding: Decimal) -> None:
+        with self._step("set outstanding") as conn:
+            params = {"b_client": client_id, "b_debtor": debtor_id, "b_outstanding": outstanding}
+            if conn.execute(_SET_OUTSTANDING, params).rowcount != 1:
+                raise LedgerError(f"no approval for debtor {debtor_id!r} of client {client_id!r}")
+
+    # -- duplicates ------------------------------------------------------------
+
+    def claim_content(self, client_id: str, content_sha256: str, envelope_id: int) -> int | None:
+        """Record that these bytes arrived in this envelope. ``None`` if they are new (or
+        were already claimed by this same envelope), else the envelope that had them first."""
+        with self._step("claim content") as conn:
+            row = {"client_id": client_id, "content_sha256": content_sha256, "envelope_id": envelope_id}
+            if conn.execute(self._upserts.claim, row).first() is not None:
+                return None
+            first: int = conn.execute(
+                _FIRST_CLAIM, {"b_client": client_id, "b_sha": content_sha256}
+            ).scalar_one()
+        return None if first == envelope_id else first
+
+    def assigned_keys(self, client_id: str, keys: Collection[BusinessKey]) -> set[BusinessKey]:
+        """Which of these business keys are already assigned for this client."""
+        wanted = list(set(keys))
+        found: set[BusinessKey] = set()
+        with self._step("look up assigned keys") as conn:
+            for part in chunks(wanted, KEY_CHUNK):
+                if self._postgresql:
+                    params: dict[str, Any] = {
+                        "client": client_id,
+                        "sellers": [k.seller_key for k in part],
+                        "numbers": [k.normalised_number for k in part],
+                        "dates": [k.issue_date for k in part],
+                    }
+                    statement = _ASSIGNED_KEYS_POSTGRESQL
+                else:
+                    listed = [[k.seller_key, k.normalised_number, k.issue_date.isoformat()] for k in part]
+                    params = {"client": client_id, "keys": json.dumps(listed, ensure_ascii=False)}
+                    statement = _ASSIGNED_KEYS_SQLITE
+                found.update(part[index] for index in conn.execute(statement, params).scalars())
+        return found
+
+    # -- numbering ------------------------------------------------------------
+
+    def next_remittance_number(self, client_id: str) -> int:
+        """1, 2, 3… per client with no gap: the counter row is locked until the unit ends,
+        and a rolled-back unit gives its number back."""
+        with self._step("number the remittance") as conn:
+            if client_id not in self._counters_ready:
+                conn.execute(
+                    self._upserts.counter_row,
+                    {"client_id": client_id, "name": REMITTANCE_COUNTER, "value": 0},
+                )
+                self._counters_ready.add(client_id)
+            number: int = conn.execute(_NEXT_NUMBER, {"b_client": client_id}).scalar_one()
+        return number
+
+    # -- the outcome -----------------------------------------------------------
+
+    def record_outcome(
+        self,
+        envelope_id: int,
+        *,
+        state: EnvelopeState,
+        format: str | None,
+        content_sha256: str | None,
+        business_date: date,
+        file_issues: Sequence[Issue],
+        documents: Sequence[DocumentRecord],
+        remittance_number: int | None,
+        outcome_code: str | None = None,
+        outcome_message: str | None = None,
+    ) -> None:
+        """Insert the remittance (when numbered), every document, a business key per accepted
+        document, and move the envelope to ``state``. An envelope gets one outcome only."""
+        with self._step(f"record the outcome of envelope {envelope_id}") as conn:
+            now = utc_now()
+            client_id = conn.execute(
+                _RECORD_ENVELOPE,
+                {
+                    "b_id": envelope_id,
+                    "b_state": state.value,
+                    "b_format": format,
+                    "b_sha": content_sha256,
+                    "b_date": business_date,
+                    "b_issues": tuple(file_issues),
+                    "b_code": outcome_code,
+                    "b_message": outcome_message,
+                    "b_now": now,
+                },
+            ).scalar_one_or_none()
+            if client_id is None:
+                exists = conn.execute(_ENVELOPE_EXISTS, {"b_id": envelope_id}).first() is not None
+                raise LedgerError(
+                    f"envelope {envelope_id} already has a recorded outcome"
+                    if exists
+                    else f"no envelope {envelope_id} in the ledger"
+                )
+            remittance_id: int | None = None
+            if remittance_number is not None:
+                remittance_id = conn.execute(
+                    _INSERT_REMITTANCE,
+                    {
+                        "client_id": client_id,
+                        "number": remittance_number,
+                        "envelope_id": envelope_id,
+                        "business_date": business_date,
+                        "created_at": now,
+                    },
+                ).scalar_one()
+            if documents:
+                self._insert_documents(conn, client_id, envelope_id, remittance_id, documents)
+
+    def _insert_documents(
+        self,
+        conn: Connection,
+        client_id: str,
+        envelope_id: int,
+        remittance_id: int | None,
+        records: Sequence[DocumentRecord],
+    ) -> None:
+        try:
+            rows = self._document_rows(client_id, envelope_id, remittance_id, records)
+        except (TypeError, ValueError) as err:  # a float or sub-cent amount: refused, never rounded
+            raise LedgerError(f"envelope {envelope_id}: {err}") from err
+        insert_rows(conn, documents, DOCUMENT_COLUMNS, rows)
+        if remittance_id is None:
+            return
+        try:
+            conn.execute(_INSERT_KEYS, {"b_envelope": envelope_id})
+        except exc.IntegrityError as err:
+            raise DuplicateAssignment(
+                f"envelope {envelope_id}: a receivable of client {client_id} is already assigned "
+                f"(the database refused a second assignment: {str(err.orig).strip()})"
+            ) from err
+
+    def _document_rows(
+        self,
+        client_id: str,
+        envelope_id: int,
+        remittance_id: int | None,
+        records: Sequence[DocumentRecord],
+    ) -> list[tuple[Any, ...]]:
+        """Driver-ready rows for ``documents``, in ``DOCUMENT_COLUMNS`` order."""
+        pg = self._postgresql
+        rows: list[tuple[Any, ...]] = []
+        for doc in records:
+            accepted = doc.verdict is Verdict.ACCEPTED
+            rows.append(
+                (
+                    envelope_id, client_id, doc.position, doc.location,
+                    doc.number, doc.normalised_number, doc.seller_key, date_to_db(doc.issue_date, pg),
+                    date_to_db(doc.due_date, pg), doc.type_code, document_kind(doc.type_code),
+                    doc.currency, money_to_db(doc.amount, pg), doc.debtor_id, doc.debtor_name,
+                    doc.preceding_invoice, doc.verdict.value, issues_to_json(doc.issues),
+                    remittance_id if accepted else None,
+                    doc.line_no if accepted else None,
+                    money_to_db(doc.guaranteed, pg) if accepted else None,
+                    money_to_db(doc.non_guaranteed, pg) if accepted else None,
+                )
+            )  # fmt: skip
+            if accepted:  # after the conversion, which refuses floats and sub-cent amounts
+                _check_accepted(doc, remittance_id)
+        return rows
+
+
+def _check_accepted(doc: DocumentRecord, remittance_id: int | None) -> None:
+    """Refuse an accepted document the ledger could not render back into a remittance line."""
+    if (
+        remittance_id is not None
+        and doc.amount is not None
+        and doc.guaranteed is not None
+        and doc.non_guaranteed is not None
+        and doc.number is not None
+        and doc.normalised_number is not None
+        and doc.seller_key is not None
+        and doc.issue_date is not None
+        and doc.type_code is not None
+        and doc.currency is not None
+        and doc.debtor_id is not None
+        and doc.line_no is not None
+        and doc.guaranteed + doc.non_guaranteed == doc.amount
+    ):
+        return
+    where = f"accepted document at position {doc.position} ({doc.location})"
+    if remittance_id is None:
+        raise LedgerError(f"{where} needs a remittance number")
+    missing = [
+        name
+        for name in (
+            "number", "normalised_number", "seller_key", "issue_date", "type_code", "currency", "amount",
+            "debtor_id", "line_no", "guaranteed", "non_guaranteed",
+        )
+        if getattr(doc, name) is None
+    ]  # fmt: skip
+    if missing:
+        raise LedgerError(f"{where} has no {', '.join(missing)}")
+    raise LedgerError(f"{where}: guaranteed + non-guaranteed is not the amount {doc.amount}")
