@@ -25,7 +25,7 @@ FORMATS: tuple[str, ...] = tuple(p.FORMAT for p in PARSERS)
 def get(format_id: str) -> Parser:
     """The parser whose ``FORMAT`` is ``format_id``."""
     for parser in PARSERS:
-        if parser.FORMAT == format_id:
+        if format_id == parser.FORMAT:
             return parser
     raise UnknownFormat(
         f"There is no parser for the format '{format_id}'. Known formats: {', '.join(FORMATS)}.",

@@ -1,0 +1,50 @@
+"""``gateway demo``: a working directory with the sample configuration and batches.
+
+The batches are dropped into the clients' inboxes the way a well-behaved
+ERP does it (temporary name, then rename), in a fixed order, so every run
+gives the same envelopes in the same order. Running the demo again on the
+same directory drops the same batches again: the gateway must refuse them as
+duplicates and assign nothing twice.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import gateway
+
+SAMPLES = Path(gateway.__file__).resolve().parent.parent / "samples" / "demo"
+
+#: Drop order: it decides envelope ids and which copy of a duplicated invoice comes first.
+DROPS: tuple[tuple[str, str], ...] = (
+    ("acme", "acme_bordereau_20250310.csv"),
+    ("acme", "acme_F-1010.xml"),
+    ("acme", "acme_AV-0011.xml"),
+    ("acme", "acme_truncated_F-1012.xml"),
+    ("bravo", "bravo_B-2001.xml"),
+    ("bravo", "bravo_batch_20250310.csv"),
+)
+
+
+def prepare_demo(workdir: Path, samples: Path = SAMPLES) -> Path:
+    """Create (or reuse) ``workdir``, drop the sample batches into the inboxes; return the config path."""
+    if not (samples / "gateway.toml").is_file():
+        raise FileNotFoundError(f"The demo samples are missing: {samples} (run the demo from a checkout).")
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "gateway.toml"
+    if not config.exists():
+        shutil.copyfile(samples / "gateway.toml", config)
+    base_ns = time.time_ns() - len(DROPS) * 1_000_000_000
+    for index, (client, name) in enumerate(DROPS):
+        inbox = workdir / "clients" / client / "inbox"
+        inbox.mkdir(parents=True, exist_ok=True)
+        temporary = inbox / f".{name}.part"
+        shutil.copyfile(samples / "batches" / client / name, temporary)
+        # Distinct, increasing modification times fix the processing order.
+        stamp = base_ns + index * 1_000_000_000
+        os.utime(temporary, ns=(stamp, stamp))
+        os.replace(temporary, inbox / name)
+    return config

@@ -1,0 +1,322 @@
+"""Examine one received file and decide what becomes of each document in it.
+
+Two halves, kept apart on purpose:
+
+* :func:`examine` is pure and may be slow (parsing 100,000 rows): bytes and
+  the client's settings in, documents with their issues out. It runs outside
+  any ledger transaction.
+* :func:`decide` runs inside the ledger's assignment unit of work and is
+  short: it adds what only the ledger knows (duplicate files, invoices
+  already assigned, the debtors' consumed approvals, the next remittance
+  number) and records the outcome in one go.
+
+The order of checks is the order a factor's back office would apply them:
+the file must be readable, then each document must be valid and eligible,
+then it must not be a duplicate, and only then does it consume approval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from gateway.factoring.approvals import ApprovalState, split_by_approval
+from gateway.factoring.eligibility import check_eligibility, resolve_debtor
+from gateway.ledger import (
+    AssignmentWork,
+    BusinessKey,
+    DocumentRecord,
+    EnvelopeRecord,
+    EnvelopeState,
+)
+from gateway.limits import Limits
+from gateway.model import (
+    AssignedLine,
+    Invoice,
+    Issue,
+    RejectedRecord,
+    Verdict,
+    normalise_invoice_number,
+)
+from gateway.parsers import parse_file
+from gateway.settings import ClientSettings, DebtorSettings
+from gateway.validation.document import check_document
+
+_LINE = re.compile(r"line (\d+)")
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A parsed document on its way to a verdict."""
+
+    invoice: Invoice
+    debtor: DebtorSettings | None
+    issues: list[Issue]
+    key: BusinessKey | None
+
+    @property
+    def fatal(self) -> bool:
+        return any(i.is_fatal for i in self.issues)
+
+
+@dataclass(slots=True)
+class Examined:
+    """One envelope after reading, parsing and the checks that need no ledger."""
+
+    envelope: EnvelopeRecord
+    content_sha256: str | None
+    format: str | None
+    file_issues: tuple[Issue, ...]
+    candidates: list[Candidate] = field(default_factory=list)
+    unreadable: tuple[RejectedRecord, ...] = ()
+
+    @property
+    def file_rejection(self) -> Issue | None:
+        return next((i for i in self.file_issues if i.is_fatal), None)
+
+
+def examine(
+    envelope: EnvelopeRecord,
+    data: bytes | None,
+    client: ClientSettings,
+    business_date: date,
+    limits: Limits,
+    format_id: str = "auto",
+    read_error: Issue | None = None,
+) -> Examined:
+    """Parse and check one file. ``read_error`` is set when the bytes could not be read (too large)."""
+    if data is None:
+        issue = read_error or Issue("GW-FILE-UNREADABLE", "The file could not be read.")
+        return Examined(envelope, None, None, (issue,))
+    sha = hashlib.sha256(data).hexdigest()
+    result = parse_file(data, envelope.source_name, limits, format_id)
+    examined = Examined(envelope, sha, result.format, result.issues, unreadable=result.rejected)
+    if result.file_rejected:
+        return examined
+    for invoice in result.documents:
+        debtor = resolve_debtor(invoice, client)
+        issues = check_document(invoice) + check_eligibility(invoice, client, business_date)
+        examined.candidates.append(Candidate(invoice, debtor, issues, _business_key(invoice, client)))
+    if not result.documents and not result.rejected:
+        examined.file_issues += (
+            Issue("GW-FILE-NO-DOCUMENT", "The file contains no invoice or credit note."),
+        )
+    return examined
+
+
+def _business_key(invoice: Invoice, client: ClientSettings) -> BusinessKey | None:
+    normalised = normalise_invoice_number(invoice.number)
+    if not normalised:
+        return None
+    # The seller must be the client (eligibility rejects anything else), so the
+    # client's SIREN is the seller id of every receivable that can be assigned.
+    return BusinessKey(client.siren, normalised, invoice.issue_date)
+
+
+class Decider:
+    """Takes examined envelopes through one assignment unit of work.
+
+    Keeps the debtors' approval states in memory for the whole unit, so a
+    batch of envelopes consumes approvals in order exactly as if they had been
+    committed one by one.
+    """
+
+    def __init__(self, work: AssignmentWork) -> None:
+        self._work = work
+        self._approvals: dict[str, dict[str, ApprovalState]] = {}
+        self._synced: set[str] = set()
+        self._fingerprints_in_unit: dict[str, bool] = {}
+
+    def decide(self, examined: Examined, client: ClientSettings, business_date: date) -> EnvelopeState:
+        """Record the outcome of one envelope; returns its new state."""
+        self._sync(client)
+        file_issues = list(examined.file_issues)
+        if examined.file_rejection is None and examined.content_sha256 is not None:
+            duplicate = self._duplicate_content(examined, client)
+            if duplicate is not None:
+                file_issues.append(duplicate)
+        rejection = next((i for i in file_issues if i.is_fatal), None)
+        if rejection is not None:
+            self._record(examined, business_date, file_issues, [], None, rejection)
+            return EnvelopeState.REJECTED
+
+        self._mark_duplicates(examined.candidates, client)
+        accepted = [c for c in examined.candidates if not c.fatal]
+        lines = self._split(accepted, client)
+        number = self._work.next_remittance_number(client.id) if lines else None
+        outcome = None
+        if not lines:
+            outcome = Issue(
+                "GW-NOTHING-ASSIGNED",
+                "No document of this file could be assigned; the reasons are listed per document.",
+            )
+        records = _document_records(examined, lines, client)
+        self._record(examined, business_date, file_issues, records, number, outcome)
+        return EnvelopeState.ASSIGNED if lines else EnvelopeState.REJECTED
+
+    def _sync(self, client: ClientSettings) -> None:
+        if client.id in self._synced:
+            return
+        self._work.sync_approvals(
+            client.id,
+            [(d.id, d.approval_limit, d.approval_currency, d.opening_outstanding) for d in client.debtors],
+        )
+        self._synced.add(client.id)
+
+    def _duplicate_content(self, examined: Examined, client: ClientSettings) -> Issue | None:
+        sha = examined.content_sha256
+        assert sha is not None
+        first = self._work.claim_content(client.id, sha, examined.envelope.id)
+        if first is None or first == examined.envelope.id:
+            return None
+        return Issue(
+            "GW-DUPLICATE-FILE",
+            f"This file has exactly the same content as a file already received (envelope {first}); "
+            "nothing in it was assigned again.",
+        )
+
+    def _mark_duplicates(self, candidates: Sequence[Candidate], client: ClientSettings) -> None:
+        keyed = [c for c in candidates if not c.fatal and c.key is not None]
+        already = self._work.assigned_keys(client.id, {c.key for c in keyed if c.key is not None})
+        seen: set[BusinessKey] = set()
+        for cand in keyed:
+            assert cand.key is not None
+            inv = cand.invoice
+            if cand.key in already:
+                cand.issues.append(
+                    Issue(
+                        "GW-DUPLICATE-INVOICE",
+                        f"{_kind_word(inv)} {inv.number} of {inv.issue_date.isoformat()} was already "
+                        "assigned to the factor; it is not assigned twice.",
+                        location=inv.location,
+                    )
+                )
+            elif cand.key in seen:
+                cand.issues.append(
+                    Issue(
+                        "GW-DUPLICATE-IN-FILE",
+                        f"{_kind_word(inv)} {inv.number} of {inv.issue_date.isoformat()} appears more than "
+                        "once in this file; only its first occurrence is assigned.",
+                        location=inv.location,
+                    )
+                )
+            else:
+                seen.add(cand.key)
+
+    def _split(self, accepted: Sequence[Candidate], client: ClientSettings) -> tuple[AssignedLine, ...]:
+        if not accepted:
+            return ()
+        states = self._approvals.setdefault(client.id, {})
+        missing = {c.debtor.id for c in accepted if c.debtor is not None} - states.keys()
+        if missing:
+            for debtor_id, (limit, currency, outstanding) in self._work.approvals(client.id, missing).items():
+                states[debtor_id] = ApprovalState(debtor_id, limit, currency, outstanding)
+        items = [(c.invoice, c.debtor) for c in accepted if c.debtor is not None]
+        lines, new_states = split_by_approval(items, states)
+        for debtor_id, state in new_states.items():
+            if states.get(debtor_id) != state:
+                self._work.set_outstanding(client.id, debtor_id, state.outstanding)
+            states[debtor_id] = state
+        return lines
+
+    def _record(
+        self,
+        examined: Examined,
+        business_date: date,
+        file_issues: Sequence[Issue],
+        documents: Sequence[DocumentRecord],
+        number: int | None,
+        outcome: Issue | None,
+    ) -> None:
+        state = EnvelopeState.ASSIGNED if number is not None else EnvelopeState.REJECTED
+        self._work.record_outcome(
+            examined.envelope.id,
+            state=state,
+            format=examined.format,
+            content_sha256=examined.content_sha256,
+            business_date=business_date,
+            file_issues=file_issues,
+            documents=documents,
+            remittance_number=number,
+            outcome_code=outcome.code if outcome else None,
+            outcome_message=outcome.message if outcome else None,
+        )
+
+
+def _kind_word(invoice: Invoice) -> str:
+    return "Credit note" if invoice.is_credit_note else "Invoice"
+
+
+def _position_key(location: str | None, index: int) -> tuple[int, int]:
+    match = _LINE.fullmatch(location or "")
+    return (int(match.group(1)) if match else 0, index)
+
+
+def _document_records(
+    examined: Examined, lines: Sequence[AssignedLine], client: ClientSettings
+) -> list[DocumentRecord]:
+    """Every document and unreadable record of the file, in file order, with its verdict."""
+    by_key = {(line.number, line.issue_date, line.type_code): line for line in lines}
+    items: list[tuple[tuple[int, int], Candidate | RejectedRecord]] = [
+        (_position_key(c.invoice.location, i), c) for i, c in enumerate(examined.candidates)
+    ]
+    offset = len(items)
+    items += [(_position_key(r.location, offset + i), r) for i, r in enumerate(examined.unreadable)]
+    items.sort(key=lambda pair: pair[0])
+    records: list[DocumentRecord] = []
+    for position, (_, item) in enumerate(items, start=1):
+        if isinstance(item, RejectedRecord):
+            records.append(_unreadable_record(position, item))
+            continue
+        inv = item.invoice
+        line = None if item.fatal else by_key.get((inv.number, inv.issue_date, inv.type_code))
+        issues = tuple(item.issues)
+        if line is None and not item.fatal:
+            # Passed every check but left out of the split: no debtor could be resolved.
+            issues += (Issue("GW-DEBTOR-UNKNOWN", "The debtor of this document is not known to the factor."),)
+        records.append(
+            DocumentRecord(
+                position=position,
+                location=inv.location or f"document {position}",
+                number=inv.number,
+                normalised_number=item.key.normalised_number if item.key else None,
+                seller_key=client.siren if item.key else None,
+                issue_date=inv.issue_date,
+                due_date=inv.due_date,
+                type_code=inv.type_code,
+                currency=inv.currency,
+                amount=inv.signed_amount,
+                debtor_id=item.debtor.id if item.debtor else None,
+                debtor_name=item.debtor.name if item.debtor else inv.buyer.name,
+                preceding_invoice=inv.preceding_invoices[0] if inv.preceding_invoices else None,
+                verdict=Verdict.ACCEPTED if line is not None else Verdict.REJECTED,
+                issues=issues,
+                line_no=line.line_no if line else None,
+                guaranteed=line.guaranteed if line else None,
+                non_guaranteed=line.non_guaranteed if line else None,
+            )
+        )
+    return records
+
+
+def _unreadable_record(position: int, record: RejectedRecord) -> DocumentRecord:
+    return DocumentRecord(
+        position=position,
+        location=record.location,
+        number=record.number,
+        normalised_number=None,
+        seller_key=None,
+        issue_date=None,
+        due_date=None,
+        type_code=None,
+        currency=None,
+        amount=None,
+        debtor_id=None,
+        debtor_name=None,
+        preceding_invoice=None,
+        verdict=Verdict.REJECTED,
+        issues=record.issues,
+    )

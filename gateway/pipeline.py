@@ -1,0 +1,362 @@
+"""One scan cycle: every waiting file through claim → parse → validate → assign →
+write → deliver → commit → archive, in batches.
+
+This is the only module that knows both transports and parsers. Its one
+promise: **a crash at any instant loses no file and assigns nothing twice**,
+and a restart reaches the same ledger as an uninterrupted run. It keeps it by
+recording each step in the ledger before the next one starts, and by making
+every step after the decision repeatable:
+
+* claimed files wait in ``work/``; on restart ``recover()`` lists them and the
+  transport key finds their envelope again;
+* the decision (remittance number, approvals consumed) is one ledger
+  transaction: before its commit nothing happened, after it the outputs are
+  fixed, because they are rendered *from the ledger*;
+* delivery never overwrites and treats identical bytes as already done, so a
+  repeated delivery is harmless; the archive move comes only after the
+  ledger has recorded the delivery.
+
+Fsyncs are batched, not skipped: one ledger commit, one delivery sync and
+one archive sync per batch of envelopes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from gateway.clock import business_date
+from gateway.errors import ClaimLost, InputError
+from gateway.failpoints import failpoint
+from gateway.intake import Decider, Examined, examine
+from gateway.ledger import DeliveryRecord, DuplicateAssignment, EnvelopeRecord, EnvelopeState, Ledger
+from gateway.limits import DEFAULT_LIMITS, Limits
+from gateway.model import Issue
+from gateway.settings import ClientSettings, InboundChannel, Settings
+from gateway.transports.base import (
+    Entry,
+    Finalization,
+    InboundTransport,
+    OutboundFile,
+    OutboundTransport,
+    Outcome,
+)
+from gateway.writers import acknowledgement as ack_writer
+from gateway.writers import remittance as remittance_writer
+
+log = logging.getLogger(__name__)
+
+#: After this many failed attempts (our fault, e.g. a bug on one file) the file
+#: goes to the error area for a person to look at instead of being retried forever.
+MAX_ATTEMPTS = 3
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass(slots=True)
+class CycleReport:
+    """What one cycle did, for people (rich tables) and machines (``--json``)."""
+
+    business_date: date
+    files: int = 0
+    assigned_files: int = 0
+    rejected_files: int = 0
+    failed_files: int = 0
+    accepted_documents: int = 0
+    rejected_documents: int = 0
+    remittances: list[tuple[str, int]] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "business_date": self.business_date.isoformat(),
+            "files": self.files,
+            "assigned_files": self.assigned_files,
+            "rejected_files": self.rejected_files,
+            "failed_files": self.failed_files,
+            "accepted_documents": self.accepted_documents,
+            "rejected_documents": self.rejected_documents,
+            "remittances": [{"client_id": c, "number": n} for c, n in self.remittances],
+            "delivered": list(self.delivered),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRoute:
+    """An inbound channel with the client it belongs to and its transport."""
+
+    client: ClientSettings
+    channel: InboundChannel
+    transport: InboundTransport
+
+
+class Pipeline:
+    """Wires settings, ledger and transports; holds no state between cycles
+    except what the transports keep for readiness checks."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        inbound: Sequence[InboundRoute],
+        outbound: Mapping[str, OutboundTransport],
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.inbound = list(inbound)
+        self.outbound = dict(outbound)
+        self.limits = limits
+        self.progress = progress
+
+    def business_date(self) -> date:
+        return business_date(self.settings.timezone, self.settings.as_of)
+
+    # -- the cycle ---------------------------------------------------------------
+
+    def observe(self) -> float:
+        """Take a first look at every inbox (readiness rules need two looks some seconds apart);
+        returns how long to wait before a cycle can take the files seen now."""
+        wait = 0.0
+        for route in self.inbound:
+            route.transport.scan()
+            if route.channel.transport.readiness == "stable":
+                wait = max(wait, route.channel.transport.stable_seconds)
+        return wait
+
+    def run_cycle(self) -> CycleReport:
+        """Scan every inbound channel once and take everything that is ready through."""
+        report = CycleReport(self.business_date())
+        for route in self.inbound:
+            self.process_channel(route, report)
+        return report
+
+    def process_channel(
+        self, route: InboundRoute, report: CycleReport, entries: Sequence[Entry] = ()
+    ) -> None:
+        """Resume what a crash left in ``work/``, then claim and process what is ready
+        (or exactly ``entries`` when given, e.g. by ``gateway ingest``)."""
+        transport = route.transport
+        recovered = transport.recover()
+        self._reconcile(route, recovered)
+        waiting = list(entries) if entries else transport.scan()
+        claimed: list[Entry] = []
+        for entry in waiting:
+            try:
+                claimed.append(transport.claim(entry))
+            except ClaimLost:
+                log.info("%s: %s was taken by another worker", route.channel.id, entry.name)
+        failpoint("after-claim")
+        todo = recovered + claimed
+        size = max(1, self.settings.schedules.batch_size)
+        for start in range(0, len(todo), size):
+            self._process_batch(route, todo[start : start + size], report)
+            self._progress("files", min(start + size, len(todo)), len(todo))
+
+    def _reconcile(self, route: InboundRoute, recovered: Sequence[Entry]) -> None:
+        """Envelopes the ledger has not seen finalised whose file is no longer in ``work/``:
+        the archive move happened just before a crash (delivered), or someone removed the
+        file by hand (not delivered: recorded as failed so that it shows in the status)."""
+        in_work = {e.transport_key for e in recovered}
+        moved: list[int] = []
+        for record in self.ledger.unfinished_envelopes(route.channel.id):
+            if record.transport_key in in_work:
+                continue
+            if record.delivered:
+                moved.append(record.id)
+            elif record.state is not EnvelopeState.FAILED:
+                self.ledger.mark_failed(
+                    record.id, "GW-FILE-VANISHED", "The claimed file disappeared from work/."
+                )
+        if moved:
+            self.ledger.mark_finalized(moved)
+
+    # -- one batch ---------------------------------------------------------------
+
+    def _process_batch(self, route: InboundRoute, entries: Sequence[Entry], report: CycleReport) -> None:
+        bdate = report.business_date
+        records = self.ledger.register_envelopes(
+            route.client.id, route.channel.id, [(e.transport_key, e.name) for e in entries]
+        )
+        failpoint("after-register")
+        pairs = list(zip(entries, records, strict=True))
+        report.files += len(pairs)
+
+        undecided = [(e, r) for e, r in pairs if _needs_decision(r)]
+        if undecided:
+            self._decide(route, undecided, bdate)
+        refreshed = [(e, self.ledger.envelope(r.id)) for e, r in pairs]
+
+        to_deliver = [r for _, r in refreshed if _decided(r) and not r.delivered]
+        if to_deliver:
+            self._deliver(route.client, to_deliver, report)
+        final = [(e, self.ledger.envelope(r.id)) for e, r in refreshed]
+        self._finalize(route, final, bdate, report)
+
+    def _decide(
+        self, route: InboundRoute, pairs: Sequence[tuple[Entry, EnvelopeRecord]], bdate: date
+    ) -> None:
+        examined: list[Examined] = []
+        for entry, record in pairs:
+            try:
+                examined.append(self._examine(route, entry, record, bdate))
+            except Exception as err:  # a bug or an environment fault on one file: others go on
+                log.exception("%s: examining %s failed", route.channel.id, entry.name)
+                self.ledger.mark_failed(record.id, "GW-INTERNAL", _internal_message(err))
+        if not examined:
+            return
+        for attempt in (1, 2):
+            try:
+                with self.ledger.assignment() as work:
+                    decider = Decider(work)
+                    for item in examined:
+                        decider.decide(item, route.client, bdate)
+                    failpoint("before-assign-commit")
+                break
+            except DuplicateAssignment:
+                # Another node assigned one of these receivables between our read and our
+                # write; the unit rolled back whole. Deciding again marks it a duplicate.
+                if attempt == 2:
+                    raise
+        failpoint("after-assign-commit")
+
+    def _examine(self, route: InboundRoute, entry: Entry, record: EnvelopeRecord, bdate: date) -> Examined:
+        try:
+            data: bytes | None = route.transport.read(entry, self.limits.max_file_bytes)
+            read_error = None
+        except InputError as err:
+            data, read_error = None, Issue(err.code, str(err), location=err.location)
+        return examine(record, data, route.client, bdate, self.limits, route.channel.format, read_error)
+
+    def _deliver(
+        self, client: ClientSettings, records: Sequence[EnvelopeRecord], report: CycleReport
+    ) -> None:
+        factor_channel = self.settings.factor.remittances
+        ack_channel = client.acknowledgements
+        factor_files: list[OutboundFile] = []
+        client_files: list[OutboundFile] = []
+        deliveries: list[DeliveryRecord] = []
+        for record in records:
+            remittance = self.ledger.remittance(record.id)
+            if remittance is not None:
+                for fmt in factor_channel.formats:
+                    out = OutboundFile(
+                        remittance_writer.file_name(remittance, fmt), remittance_writer.write(remittance, fmt)
+                    )
+                    factor_files.append(out)
+                    deliveries.append(_delivery(record.id, factor_channel.id, out))
+                report.remittances.append((remittance.client_id, remittance.number))
+            ack = self.ledger.acknowledgement(record.id)
+            for fmt in ack_channel.formats:
+                out = OutboundFile(ack_writer.file_name(ack, fmt), ack_writer.write(ack, fmt))
+                client_files.append(out)
+                deliveries.append(_delivery(record.id, ack_channel.id, out))
+        if factor_files:
+            self.outbound[factor_channel.id].deliver(factor_files)
+        self.outbound[ack_channel.id].deliver(client_files)
+        failpoint("after-deliver")
+        self.ledger.mark_delivered([r.id for r in records], deliveries)
+        report.delivered += [f.name for f in factor_files + client_files]
+        failpoint("after-mark-delivered")
+
+    def _finalize(
+        self,
+        route: InboundRoute,
+        pairs: Sequence[tuple[Entry, EnvelopeRecord]],
+        bdate: date,
+        report: CycleReport,
+    ) -> None:
+        moves: list[tuple[Entry, Finalization]] = []
+        ids: list[int] = []
+        for entry, record in pairs:
+            if record.finalized:
+                # Same channel, path, size and mtime as a file already processed: the very
+                # same file was put back. Keep it, out of the inbox, with the reason.
+                moves.append((entry, Finalization(Outcome.REJECTED, bdate, _duplicate_reason(record))))
+                report.rejected_files += 1
+                continue
+            if record.state is EnvelopeState.FAILED:
+                if record.attempts < MAX_ATTEMPTS:
+                    report.failed_files += 1
+                    continue  # stays in work/; the next cycle retries it
+                moves.append((entry, Finalization(Outcome.FAILED, bdate, _reason(record))))
+                report.failed_files += 1
+            elif not record.delivered:
+                continue
+            elif record.state is EnvelopeState.ACKNOWLEDGED:
+                moves.append((entry, Finalization(Outcome.ARCHIVED, bdate)))
+                report.assigned_files += 1
+            else:
+                moves.append((entry, Finalization(Outcome.REJECTED, bdate, _reason(record))))
+                report.rejected_files += 1
+            ids.append(record.id)
+            self._count_documents(record, report)
+        if not moves:
+            return
+        route.transport.finalize(moves)
+        failpoint("after-finalize-move")
+        if ids:
+            self.ledger.mark_finalized(ids)
+
+    def _count_documents(self, record: EnvelopeRecord, report: CycleReport) -> None:
+        if record.state is EnvelopeState.FAILED:
+            return
+        ack = self.ledger.acknowledgement(record.id)
+        accepted = sum(1 for line in ack.lines if line.verdict.value == "accepted")
+        report.accepted_documents += accepted
+        report.rejected_documents += len(ack.lines) - accepted
+
+    def _progress(self, what: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(what, done, total)
+
+
+def _needs_decision(record: EnvelopeRecord) -> bool:
+    if record.finalized:
+        return False
+    if record.state is EnvelopeState.FAILED:
+        return record.attempts < MAX_ATTEMPTS
+    return record.state in (EnvelopeState.RECEIVED, EnvelopeState.PARSED, EnvelopeState.VALIDATED)
+
+
+def _decided(record: EnvelopeRecord) -> bool:
+    return record.state in (EnvelopeState.ASSIGNED, EnvelopeState.ACKNOWLEDGED, EnvelopeState.REJECTED)
+
+
+def _delivery(envelope_id: int, channel: str, out: OutboundFile) -> DeliveryRecord:
+    return DeliveryRecord(envelope_id, channel, out.name, hashlib.sha256(out.data).hexdigest(), len(out.data))
+
+
+def _reason(record: EnvelopeRecord) -> dict[str, object]:
+    return {
+        "envelope_id": record.id,
+        "client_id": record.client_id,
+        "channel": record.channel,
+        "source_name": record.source_name,
+        "state": record.state.value,
+        "code": record.outcome_code,
+        "message": record.outcome_message,
+        "business_date": record.business_date.isoformat() if record.business_date else None,
+    }
+
+
+def _duplicate_reason(record: EnvelopeRecord) -> dict[str, object]:
+    reason = _reason(record)
+    reason["code"] = "GW-DUPLICATE-FILE"
+    reason["message"] = (
+        f"This exact file (same name, size and modification time) was already processed as envelope "
+        f"{record.id}; it was not processed again."
+    )
+    return reason
+
+
+def _internal_message(err: Exception) -> str:
+    return (
+        f"The gateway could not process this file because of an internal error ({type(err).__name__}); "
+        "it will be retried."
+    )

@@ -1,0 +1,106 @@
+"""The daemon's clock: APScheduler 3.x runs the scan cycle; inbox events bring it forward.
+
+The periodic scan is the truth (file-system events get lost on network shares
+and when queues overflow); a watcher thread per inbound channel only asks for
+the next scan to happen now. One scheduler per process, in-memory job store
+rebuilt from the configuration at start: APScheduler 3.x cannot share a job
+store between processes, and every job is safe to run again anyway.
+Defaults that bite in 3.x are set explicitly: the time zone (not the host's),
+``coalesce``, ``max_instances=1`` and a generous ``misfire_grace_time``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from types import FrameType
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from gateway.pipeline import CycleReport, InboundRoute, Pipeline
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCAN_JOB = "scan"
+
+
+class ScanScheduler:
+    """Runs ``pipeline.run_cycle`` every ``scan_interval_seconds`` and whenever an inbox stirs."""
+
+    def __init__(
+        self, pipeline: Pipeline, settings: Settings, on_report: Callable[[CycleReport], None]
+    ) -> None:
+        self._pipeline = pipeline
+        self._on_report = on_report
+        self._interval = settings.schedules.scan_interval_seconds
+        self._zone = ZoneInfo(settings.timezone)
+        self._stopping = threading.Event()
+        self._again = threading.Event()
+        self._scheduler = BlockingScheduler(
+            timezone=self._zone,
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": max(60, int(self._interval * 10)),
+            },
+        )
+        self._scheduler.add_listener(self._on_trouble, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        self._scheduler.add_job(
+            self._cycle,
+            "interval",
+            seconds=self._interval,
+            id=SCAN_JOB,
+            next_run_time=datetime.now(self._zone),
+        )
+
+    def run(self) -> None:
+        """Block until SIGTERM or SIGINT; the cycle under way finishes its batch first."""
+        for route in self._pipeline.inbound:
+            threading.Thread(
+                target=self._watch, args=(route,), name=f"watch-{route.channel.id}", daemon=True
+            ).start()
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self._scheduler.start()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def wake(self) -> None:
+        """Ask for a cycle now (or right after the one under way)."""
+        self._again.set()
+        if self._scheduler.running and not self._stopping.is_set():
+            self._scheduler.modify_job(SCAN_JOB, next_run_time=datetime.now(self._zone))
+
+    def _cycle(self) -> None:
+        while not self._stopping.is_set():
+            self._again.clear()
+            self._on_report(self._pipeline.run_cycle())
+            if not self._again.is_set():
+                return
+
+    def _watch(self, route: InboundRoute) -> None:
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            route.transport.wait(self._interval)
+            # An early return means the watcher saw a file arrive; a full wait is just the timeout.
+            if time.monotonic() - started < self._interval * 0.95 and not self._stopping.is_set():
+                self.wake()
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        log.warning("received %s: finishing the current batch, then stopping", signal.Signals(signum).name)
+        self._stopping.set()
+        self._scheduler.shutdown(wait=False)
+
+    def _on_trouble(self, event: JobExecutionEvent) -> None:
+        if event.exception is not None:
+            log.error("scan cycle failed: %s (the files stay in work/ and are retried)", event.exception)
+        else:
+            log.warning("a scan cycle was missed (the machine was busy or asleep); the next one catches up")

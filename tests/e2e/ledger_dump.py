@@ -1,0 +1,60 @@
+"""A comparable picture of a working directory: ledger rows and files on disk.
+
+Timestamps are left out (they differ between runs by nature); everything a
+person or the factor would see is in: states, verdicts, codes, amounts,
+remittance numbers, approvals, delivered file names and their bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+
+
+def dump_ledger(url: str) -> dict[str, list[tuple[object, ...]]]:
+    engine = sa.create_engine(url)
+    queries = {
+        "envelopes": (
+            "SELECT id, client_id, channel, source_name, state, format, content_sha256, business_date,"
+            " outcome_code, delivered_at IS NOT NULL, finalized_at IS NOT NULL, issues"
+            " FROM envelopes ORDER BY id"
+        ),
+        "documents": (
+            "SELECT envelope_id, position, number, verdict, issues, amount, guaranteed,"
+            " non_guaranteed, line_no, debtor_id FROM documents ORDER BY envelope_id, position"
+        ),
+        "remittances": (
+            "SELECT client_id, number, envelope_id, business_date FROM remittances ORDER BY client_id, number"
+        ),
+        "approvals": (
+            "SELECT client_id, debtor_id, limit_amount, outstanding FROM approvals"
+            " ORDER BY client_id, debtor_id"
+        ),
+        "assignment_keys": "SELECT client_id, seller_key, normalised_number, issue_date FROM assignment_keys"
+        " ORDER BY client_id, normalised_number",
+        "deliveries": "SELECT envelope_id, channel, name, sha256 FROM deliveries ORDER BY channel, name",
+        "content_fingerprints": "SELECT client_id, content_sha256 FROM content_fingerprints ORDER BY 1, 2",
+    }
+    with engine.connect() as conn:
+        picture = {
+            name: [tuple(str(v) for v in row) for row in conn.execute(sa.text(sql))]
+            for name, sql in queries.items()
+        }
+    engine.dispose()
+    return picture
+
+
+def dump_files(root: Path) -> dict[str, str]:
+    """Every file under root (except the ledger) with the SHA-256 of its bytes."""
+    files: dict[str, str] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "var" not in path.relative_to(root).parts:
+            rel = str(path.relative_to(root))
+            data = path.read_bytes()
+            if rel.endswith(".reason.json"):
+                data = json.dumps(json.loads(data), sort_keys=True).encode()
+            files[rel] = hashlib.sha256(data).hexdigest()
+    return files

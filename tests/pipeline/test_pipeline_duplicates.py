@@ -1,0 +1,167 @@
+"""The pipeline on in-memory transports: one real path, then every kind of duplicate."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gateway.config import load_settings
+from gateway.ledger import Ledger
+from gateway.pipeline import InboundRoute, Pipeline
+from gateway.settings import Settings
+from gateway.transports.memory import MemoryInbound, MemoryOutbound
+
+REPO = Path(__file__).resolve().parents[2]
+BATCHES = REPO / "samples" / "demo" / "batches"
+WORKED_EXAMPLE = (BATCHES / "acme" / "acme_bordereau_20250310.csv").read_bytes()
+
+
+@dataclass
+class Harness:
+    settings: Settings
+    ledger: Ledger
+    pipeline: Pipeline
+    acme_inbox: MemoryInbound
+    factor_out: MemoryOutbound
+    acme_out: MemoryOutbound
+
+    def remittances(self) -> list[dict[str, object]]:
+        return [
+            json.loads(data) for name, data in sorted(self.factor_out.files.items()) if name.endswith(".json")
+        ]
+
+    def acknowledgement(self, source_name: str) -> dict[str, object]:
+        for name, data in sorted(self.acme_out.files.items()):
+            doc = json.loads(data) if name.endswith(".json") else None
+            if doc and doc["source_name"] == source_name:
+                return doc  # type: ignore[no-any-return]
+        raise AssertionError(f"no acknowledgement for {source_name}")
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Harness]:
+    settings = load_settings(
+        REPO / "samples" / "demo" / "gateway.toml", ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}"
+    )
+    ledger = Ledger.open(settings.ledger_url)
+    acme = settings.client("acme")
+    assert acme is not None
+    inbox = MemoryInbound(acme.inbound[0].id)
+    factor_out = MemoryOutbound(settings.factor.remittances.id)
+    acme_out = MemoryOutbound(acme.acknowledgements.id)
+    pipeline = Pipeline(
+        settings,
+        ledger,
+        [InboundRoute(acme, acme.inbound[0], inbox)],
+        {settings.factor.remittances.id: factor_out, acme.acknowledgements.id: acme_out},
+    )
+    yield Harness(settings, ledger, pipeline, inbox, factor_out, acme_out)
+    ledger.close()
+
+
+def _codes(ack: dict[str, object]) -> list[str]:
+    lines = ack["lines"]
+    assert isinstance(lines, list)
+    return [issue["code"] for line in lines for issue in line["issues"]]
+
+
+def test_worked_example_becomes_a_remittance_and_an_acknowledgement(harness: Harness) -> None:
+    harness.acme_inbox.drop("bordereau.csv", WORKED_EXAMPLE)
+    report = harness.pipeline.run_cycle()
+
+    assert report.files == 1 and report.assigned_files == 1
+    [remittance] = harness.remittances()
+    assert remittance["number"] == 1
+    [totals] = remittance["totals"]
+    assert totals["net_total"] == "40800.00"
+    assert totals["guaranteed_total"] == "34000.00"
+    assert totals["non_guaranteed_total"] == "6800.00"
+    ack = harness.acknowledgement("bordereau.csv")
+    verdicts = {line["number"]: line["verdict"] for line in ack["lines"]}
+    assert verdicts == {
+        "AV-0007": "accepted",
+        "F-1001": "accepted",
+        "F-1002": "accepted",
+        "F-1003": "accepted",
+        "F-1004": "rejected",
+        "F-1005": "rejected",
+        "F-1006": "rejected",
+        "F-1007": "rejected",
+    }
+    assert {"GW-DUE-DATE-PAST", "BR-CO-15", "GW-DEBTOR-UNKNOWN", "GW-CSV-VALUE"} <= set(_codes(ack))
+    assert "bordereau.csv" in harness.acme_inbox.archived
+
+
+def test_same_file_twice_same_bytes_renamed_and_same_invoice_are_refused(harness: Harness) -> None:
+    harness.acme_inbox.drop("bordereau.csv", WORKED_EXAMPLE)
+    harness.pipeline.run_cycle()
+    before = harness.remittances()
+
+    # 1. the same file dropped again (a new copy: new modification time)
+    harness.acme_inbox.drop("bordereau.csv", WORKED_EXAMPLE)
+    # 2. the same bytes under another name
+    harness.acme_inbox.drop("bordereau-copy.csv", WORKED_EXAMPLE)
+    report = harness.pipeline.run_cycle()
+    assert report.files == 2 and report.rejected_files == 2 and not report.remittances
+    dup_acks = [
+        json.loads(data)
+        for name, data in sorted(harness.acme_out.files.items())
+        if name.endswith(".json") and json.loads(data)["verdict"] == "rejected"
+    ]
+    assert len(dup_acks) == 2
+    for ack in dup_acks:
+        assert [i["code"] for i in ack["file_issues"]] == ["GW-DUPLICATE-FILE"]
+
+    # 3. the same invoice number (and issue date) in a new file, with other content around it
+    header, *rows = WORKED_EXAMPLE.decode().splitlines()
+    f1001 = next(r for r in rows if r.startswith("F-1001;"))
+    new_file = (
+        "\n".join([header, f1001.replace("Créance", "Creance"), rows[2].replace("F-1002", "F-2002")]) + "\n"
+    )
+    harness.acme_inbox.drop("new-batch.csv", new_file.encode())
+    harness.pipeline.run_cycle()
+    ack = harness.acknowledgement("new-batch.csv")
+    by_number = {line["number"]: line for line in ack["lines"]}
+    assert by_number["F-1001"]["verdict"] == "rejected"
+    assert [i["code"] for i in by_number["F-1001"]["issues"]] == ["GW-DUPLICATE-INVOICE"]
+    assert by_number["F-2002"]["verdict"] == "accepted"
+
+    # the first remittance did not move; the new one holds only F-2002
+    after = harness.remittances()
+    assert after[0] == before[0]
+    assert [line["number"] for line in after[1]["lines"]] == ["F-2002"]
+
+
+def test_renamed_punctuation_is_the_same_receivable(harness: Harness) -> None:
+    harness.acme_inbox.drop("a.csv", WORKED_EXAMPLE)
+    harness.pipeline.run_cycle()
+    header, *rows = WORKED_EXAMPLE.decode().splitlines()
+    renamed = rows[1].replace("F-1001", "F_1001")  # the Eurofactor "rename to resend" trick
+    harness.acme_inbox.drop("b.csv", f"{header}\n{renamed}\n".encode())
+    harness.pipeline.run_cycle()
+    ack = harness.acknowledgement("b.csv")
+    assert [i["code"] for i in ack["lines"][0]["issues"]] == ["GW-DUPLICATE-INVOICE"]
+
+
+def test_duplicate_in_one_file_assigns_the_first_only(harness: Harness) -> None:
+    header, *rows = WORKED_EXAMPLE.decode().splitlines()
+    harness.acme_inbox.drop("twice.csv", f"{header}\n{rows[2]}\n{rows[2]}\n".encode())
+    harness.pipeline.run_cycle()
+    ack = harness.acknowledgement("twice.csv")
+    assert [line["verdict"] for line in ack["lines"]] == ["accepted", "rejected"]
+    assert ack["lines"][1]["issues"][0]["code"] == "GW-DUPLICATE-IN-FILE"
+
+
+def test_unreadable_file_is_refused_with_a_reason_and_kept(harness: Harness) -> None:
+    truncated = (BATCHES / "acme" / "acme_truncated_F-1012.xml").read_bytes()
+    harness.acme_inbox.drop("broken.xml", truncated)
+    report = harness.pipeline.run_cycle()
+    assert report.rejected_files == 1
+    ack = harness.acknowledgement("broken.xml")
+    assert ack["verdict"] == "rejected"
+    assert ack["file_issues"][0]["code"] == "GW-XML-MALFORMED"
+    assert "broken.xml" in harness.acme_inbox.errors
