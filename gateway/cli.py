@@ -103,6 +103,9 @@ def main(ctx: click.Context, config: Path, as_of: date | None, ledger_url: str |
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     ctx.obj = Context(config, as_of, ledger_url)
+    from gateway.runtime import tune_memory_for_batches
+
+    tune_memory_for_batches()
 
 
 # -- demo ------------------------------------------------------------------------

@@ -128,7 +128,7 @@ class Decider:
         self._work = work
         self._approvals: dict[str, dict[str, ApprovalState]] = {}
         self._synced: set[str] = set()
-        self._fingerprints_in_unit: dict[str, bool] = {}
+        self._changed: set[tuple[str, str]] = set()
 
     def decide(self, examined: Examined, client: ClientSettings, business_date: date) -> EnvelopeState:
         """Record the outcome of one envelope; returns its new state."""
@@ -218,9 +218,18 @@ class Decider:
         lines, new_states = split_by_approval(items, states)
         for debtor_id, state in new_states.items():
             if states.get(debtor_id) != state:
-                self._work.set_outstanding(client.id, debtor_id, state.outstanding)
+                self._changed.add((client.id, debtor_id))
             states[debtor_id] = state
         return lines
+
+    def flush(self) -> None:
+        """Write the debtors' new outstanding amounts, once per debtor for the whole unit of work
+        (same transaction as the documents that consumed them)."""
+        for client_id, debtor_id in sorted(self._changed):
+            self._work.set_outstanding(
+                client_id, debtor_id, self._approvals[client_id][debtor_id].outstanding
+            )
+        self._changed.clear()
 
     def _record(
         self,

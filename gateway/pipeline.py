@@ -32,9 +32,16 @@ from gateway.clock import business_date
 from gateway.errors import ClaimLost, InputError
 from gateway.failpoints import failpoint
 from gateway.intake import Decider, Examined, examine
-from gateway.ledger import DeliveryRecord, DuplicateAssignment, EnvelopeRecord, EnvelopeState, Ledger
+from gateway.ledger import (
+    DeliveryRecord,
+    DuplicateAssignment,
+    EnvelopeOutputs,
+    EnvelopeRecord,
+    EnvelopeState,
+    Ledger,
+)
 from gateway.limits import DEFAULT_LIMITS, Limits
-from gateway.model import Issue
+from gateway.model import Acknowledgement, Issue, Verdict
 from gateway.settings import ClientSettings, InboundChannel, Settings
 from gateway.transports.base import (
     Entry,
@@ -52,6 +59,9 @@ log = logging.getLogger(__name__)
 #: After this many failed attempts (our fault, e.g. a bug on one file) the file
 #: goes to the error area for a person to look at instead of being retried forever.
 MAX_ATTEMPTS = 3
+
+#: The ``.reason.json`` of a refused file lists this many documents; the acknowledgement lists all.
+REASON_DOCUMENTS = 100
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -180,23 +190,26 @@ class Pipeline:
 
     def _process_batch(self, route: InboundRoute, entries: Sequence[Entry], report: CycleReport) -> None:
         bdate = report.business_date
-        records = self.ledger.register_envelopes(
+        registered = self.ledger.register_envelopes(
             route.client.id, route.channel.id, [(e.transport_key, e.name) for e in entries]
         )
         failpoint("after-register")
-        pairs = list(zip(entries, records, strict=True))
-        report.files += len(pairs)
+        ids = [r.id for r in registered]
+        report.files += len(ids)
 
-        undecided = [(e, r) for e, r in pairs if _needs_decision(r)]
+        undecided = [(e, r) for e, r in zip(entries, registered, strict=True) if _needs_decision(r)]
         if undecided:
             self._decide(route, undecided, bdate)
-        refreshed = [(e, self.ledger.envelope(r.id)) for e, r in pairs]
+        records = self.ledger.envelopes(ids)
 
-        to_deliver = [r for _, r in refreshed if _decided(r) and not r.delivered]
+        outputs: dict[int, EnvelopeOutputs] = {}
+        to_deliver = [records[i] for i in ids if _decided(records[i]) and not records[i].delivered]
         if to_deliver:
-            self._deliver(route.client, to_deliver, report)
-        final = [(e, self.ledger.envelope(r.id)) for e, r in refreshed]
-        self._finalize(route, final, bdate, report)
+            outputs = self._deliver(route.client, to_deliver, report)
+            records = self.ledger.envelopes(ids)
+        self._finalize(
+            route, [(e, records[i]) for e, i in zip(entries, ids, strict=True)], bdate, report, outputs
+        )
 
     def _decide(
         self, route: InboundRoute, pairs: Sequence[tuple[Entry, EnvelopeRecord]], bdate: date
@@ -216,6 +229,7 @@ class Pipeline:
                     decider = Decider(work)
                     for item in examined:
                         decider.decide(item, route.client, bdate)
+                    decider.flush()
                     failpoint("before-assign-commit")
                 break
             except DuplicateAssignment:
@@ -235,14 +249,15 @@ class Pipeline:
 
     def _deliver(
         self, client: ClientSettings, records: Sequence[EnvelopeRecord], report: CycleReport
-    ) -> None:
+    ) -> dict[int, EnvelopeOutputs]:
         factor_channel = self.settings.factor.remittances
         ack_channel = client.acknowledgements
+        outputs = self.ledger.outputs([r.id for r in records])
         factor_files: list[OutboundFile] = []
         client_files: list[OutboundFile] = []
         deliveries: list[DeliveryRecord] = []
         for record in records:
-            remittance = self.ledger.remittance(record.id)
+            remittance, ack = outputs[record.id].remittance, outputs[record.id].acknowledgement
             if remittance is not None:
                 for fmt in factor_channel.formats:
                     out = OutboundFile(
@@ -251,7 +266,6 @@ class Pipeline:
                     factor_files.append(out)
                     deliveries.append(_delivery(record.id, factor_channel.id, out))
                 report.remittances.append((remittance.client_id, remittance.number))
-            ack = self.ledger.acknowledgement(record.id)
             for fmt in ack_channel.formats:
                 out = OutboundFile(ack_writer.file_name(ack, fmt), ack_writer.write(ack, fmt))
                 client_files.append(out)
@@ -263,6 +277,7 @@ class Pipeline:
         self.ledger.mark_delivered([r.id for r in records], deliveries)
         report.delivered += [f.name for f in factor_files + client_files]
         failpoint("after-mark-delivered")
+        return outputs
 
     def _finalize(
         self,
@@ -270,7 +285,12 @@ class Pipeline:
         pairs: Sequence[tuple[Entry, EnvelopeRecord]],
         bdate: date,
         report: CycleReport,
+        outputs: Mapping[int, EnvelopeOutputs],
     ) -> None:
+        settled = [r.id for _, r in pairs if r.delivered and not r.finalized and r.id not in outputs]
+        acks = {i: o.acknowledgement for i, o in outputs.items()}
+        if settled:  # delivered in an earlier run that stopped before the archive move
+            acks.update((i, o.acknowledgement) for i, o in self.ledger.outputs(settled).items())
         moves: list[tuple[Entry, Finalization]] = []
         ids: list[int] = []
         for entry, record in pairs:
@@ -281,35 +301,29 @@ class Pipeline:
                 report.rejected_files += 1
                 continue
             if record.state is EnvelopeState.FAILED:
-                if record.attempts < MAX_ATTEMPTS:
-                    report.failed_files += 1
-                    continue  # stays in work/; the next cycle retries it
-                moves.append((entry, Finalization(Outcome.FAILED, bdate, _reason(record))))
                 report.failed_files += 1
+                if record.attempts < MAX_ATTEMPTS:
+                    continue  # stays in work/; the next cycle retries it
+                moves.append((entry, Finalization(Outcome.FAILED, bdate, _reason(record, None))))
             elif not record.delivered:
                 continue
             elif record.state is EnvelopeState.ACKNOWLEDGED:
                 moves.append((entry, Finalization(Outcome.ARCHIVED, bdate)))
                 report.assigned_files += 1
             else:
-                moves.append((entry, Finalization(Outcome.REJECTED, bdate, _reason(record))))
+                moves.append((entry, Finalization(Outcome.REJECTED, bdate, _reason(record, acks[record.id]))))
                 report.rejected_files += 1
             ids.append(record.id)
-            self._count_documents(record, report)
+            if record.id in acks:
+                accepted = sum(1 for line in acks[record.id].lines if line.verdict is Verdict.ACCEPTED)
+                report.accepted_documents += accepted
+                report.rejected_documents += len(acks[record.id].lines) - accepted
         if not moves:
             return
         route.transport.finalize(moves)
         failpoint("after-finalize-move")
         if ids:
             self.ledger.mark_finalized(ids)
-
-    def _count_documents(self, record: EnvelopeRecord, report: CycleReport) -> None:
-        if record.state is EnvelopeState.FAILED:
-            return
-        ack = self.ledger.acknowledgement(record.id)
-        accepted = sum(1 for line in ack.lines if line.verdict.value == "accepted")
-        report.accepted_documents += accepted
-        report.rejected_documents += len(ack.lines) - accepted
 
     def _progress(self, what: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -332,8 +346,9 @@ def _delivery(envelope_id: int, channel: str, out: OutboundFile) -> DeliveryReco
     return DeliveryRecord(envelope_id, channel, out.name, hashlib.sha256(out.data).hexdigest(), len(out.data))
 
 
-def _reason(record: EnvelopeRecord) -> dict[str, object]:
-    return {
+def _reason(record: EnvelopeRecord, ack: Acknowledgement | None) -> dict[str, object]:
+    """The ``.reason.json`` beside a refused file: what a person needs to act on it."""
+    reason: dict[str, object] = {
         "envelope_id": record.id,
         "client_id": record.client_id,
         "channel": record.channel,
@@ -343,10 +358,35 @@ def _reason(record: EnvelopeRecord) -> dict[str, object]:
         "message": record.outcome_message,
         "business_date": record.business_date.isoformat() if record.business_date else None,
     }
+    if ack is not None:
+        reason["file_issues"] = [_issue_dict(i) for i in ack.file_issues]
+        refused = [line for line in ack.lines if line.issues]
+        reason["documents"] = [
+            {
+                "location": line.location,
+                "number": line.number,
+                "issues": [_issue_dict(i) for i in line.issues],
+            }
+            for line in refused[:REASON_DOCUMENTS]
+        ]
+        if len(refused) > REASON_DOCUMENTS:
+            reason["more_documents"] = (
+                len(refused) - REASON_DOCUMENTS
+            )  # all of them are in the acknowledgement
+    return reason
+
+
+def _issue_dict(issue: Issue) -> dict[str, object]:
+    return {
+        "code": issue.code,
+        "severity": issue.severity.value,
+        "message": issue.message,
+        "location": issue.location,
+    }
 
 
 def _duplicate_reason(record: EnvelopeRecord) -> dict[str, object]:
-    reason = _reason(record)
+    reason = _reason(record, None)
     reason["code"] = "GW-DUPLICATE-FILE"
     reason["message"] = (
         f"This exact file (same name, size and modification time) was already processed as envelope "

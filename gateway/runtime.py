@@ -6,6 +6,7 @@ to in-memory transports and the CLI can wire it to real folders.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,6 +34,19 @@ def local_routes(settings: Settings) -> tuple[list[InboundRoute], dict[str, Outb
         ack = client.acknowledgements
         outbound[ack.id] = LocalFolderOutbound(ack.id, ack.transport)
     return routes, outbound
+
+
+def tune_memory_for_batches() -> None:
+    """Make Python's cycle collector run less often during big batches.
+
+    A 100,000-invoice file allocates millions of small objects that live until
+    the batch is written; with the default thresholds the collector rescans them
+    again and again (about a quarter of the run). Nothing here creates reference
+    cycles that need prompt collection, so objects that exist at start-up are
+    frozen out of the scans and the first-generation threshold is raised.
+    """
+    gc.freeze()
+    gc.set_threshold(100_000, 20, 50)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
-from gateway.model import AssignedLine, Invoice, normalise_invoice_number
+from gateway.model import CREDIT_NOTE_TYPE_CODES, AssignedLine, Invoice, normalise_invoice_number
 from gateway.settings import DebtorSettings
 
 _ZERO = Decimal("0.00")
@@ -42,22 +42,19 @@ _normalised = lru_cache(maxsize=131072)(normalise_invoice_number)
 
 def _processing_key(item: tuple[Invoice, DebtorSettings]) -> tuple[object, ...]:
     """Credit notes first, then invoices by due date; later fields only break ties,
-    so that the result never depends on the order documents arrived in."""
-    invoice, debtor = item
-    if invoice.is_credit_note:
-        head: tuple[object, ...] = (0, invoice.issue_date, _NO_DUE_DATE)
-    else:
-        head = (1, invoice.due_date or _NO_DUE_DATE, invoice.issue_date)
+    so that the result never depends on the order documents arrived in. Accepted
+    documents are unique by (normalised number, issue date), so the key is total."""
+    invoice = item[0]
+    number = invoice.number
+    if invoice.type_code in CREDIT_NOTE_TYPE_CODES:
+        return (0, invoice.issue_date, _NO_DUE_DATE, _normalised(number), number, invoice.type_code)
     return (
-        *head,
-        _normalised(invoice.number),
-        invoice.number,
-        debtor.id,
-        invoice.currency,
+        1,
+        invoice.due_date or _NO_DUE_DATE,
+        invoice.issue_date,
+        _normalised(number),
+        number,
         invoice.type_code,
-        invoice.signed_amount,
-        invoice.preceding_invoices,
-        debtor.name,
     )
 
 

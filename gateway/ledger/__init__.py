@@ -9,6 +9,7 @@ PostgreSQL by URL; the schema is created and upgraded by alembic on open.
 
 from __future__ import annotations
 
+from gateway.ledger.readback import EnvelopeOutputs
 from gateway.ledger.records import (
     BusinessKey,
     DeliveryRecord,
@@ -38,6 +39,7 @@ __all__ = [
     "DocumentRecord",
     "DuplicateAssignment",
     "EnvelopeCount",
+    "EnvelopeOutputs",
     "EnvelopeRecord",
     "EnvelopeState",
     "Ledger",

@@ -7,7 +7,11 @@ memory, so a re-render after a crash gives the same bytes as the first one.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
 
@@ -23,6 +27,7 @@ from gateway.ledger.status import (
     RemittanceCount,
     StatusReport,
 )
+from gateway.ledger.work import chunks
 from gateway.model import Acknowledgement, AcknowledgementLine, AssignedLine, Remittance, Verdict
 
 ZERO = Decimal("0.00")
@@ -49,37 +54,72 @@ def envelope_record(row: Row[tuple[object, ...]]) -> EnvelopeRecord:
     )
 
 
-def load_envelope_row(conn: Connection, envelope_id: int) -> Row[tuple[object, ...]]:
-    row = conn.execute(select(envelopes).where(envelopes.c.id == envelope_id)).first()
-    if row is None:
-        raise LedgerError(f"no envelope {envelope_id} in the ledger")
-    return row
+@dataclass(frozen=True, slots=True)
+class EnvelopeOutputs:
+    """What one envelope produced: its remittance (None when nothing was assigned) and its acknowledgement."""
+
+    remittance: Remittance | None
+    acknowledgement: Acknowledgement
 
 
-def load_remittance(conn: Connection, envelope_id: int) -> Remittance | None:
-    head = conn.execute(select(remittances).where(remittances.c.envelope_id == envelope_id)).first()
-    if head is None:
-        return None
-    envelope = load_envelope_row(conn, envelope_id)
+def load_envelope_records(conn: Connection, envelope_ids: Sequence[int]) -> dict[int, EnvelopeRecord]:
+    found: dict[int, EnvelopeRecord] = {}
+    for part in chunks(list(envelope_ids)):
+        for row in conn.execute(select(envelopes).where(envelopes.c.id.in_(part))):
+            found[row.id] = envelope_record(row)
+    missing = set(envelope_ids) - found.keys()
+    if missing:
+        raise LedgerError(f"no envelope {min(missing)} in the ledger")
+    return found
+
+
+def has_remittance(conn: Connection, envelope_id: int) -> bool:
+    query = select(remittances.c.id).where(remittances.c.envelope_id == envelope_id)
+    return conn.execute(query).first() is not None
+
+
+def load_outputs(conn: Connection, envelope_ids: Sequence[int]) -> dict[int, EnvelopeOutputs]:
+    """Remittances and acknowledgements of many envelopes in three queries (one per table),
+    not three per envelope: a batch of 200 small files is read back at once."""
+    heads: dict[int, Row[tuple[object, ...]]] = {}
+    rows_of: dict[int, list[Any]] = defaultdict(list)  # rows unpacked positionally below
+    envelope_rows: dict[int, Row[tuple[object, ...]]] = {}
     d = documents.c
-    rows = conn.execute(
-        select(
-            d.line_no,
-            d.number,
-            d.type_code,
-            d.issue_date,
-            d.due_date,
-            d.debtor_id,
-            d.debtor_name,
-            d.currency,
-            d.amount,
-            d.guaranteed,
-            d.non_guaranteed,
-            d.preceding_invoice,
+    for part in chunks(list(envelope_ids)):
+        for row in conn.execute(select(envelopes).where(envelopes.c.id.in_(part))):
+            envelope_rows[row.id] = row
+        for row in conn.execute(select(remittances).where(remittances.c.envelope_id.in_(part))):
+            heads[row.envelope_id] = row
+        for row in conn.execute(
+            select(
+                d.envelope_id, d.position, d.location, d.line_no, d.number, d.type_code, d.issue_date,
+                d.due_date, d.debtor_id, d.debtor_name, d.currency, d.amount, d.guaranteed,
+                d.non_guaranteed, d.preceding_invoice, d.verdict, d.issues,
+            )
+            .where(d.envelope_id.in_(part))
+            .order_by(d.envelope_id, d.position)
+        ):  # fmt: skip
+            rows_of[row.envelope_id].append(row)
+    outputs: dict[int, EnvelopeOutputs] = {}
+    for envelope_id in envelope_ids:
+        envelope = envelope_rows.get(envelope_id)
+        if envelope is None:
+            raise LedgerError(f"no envelope {envelope_id} in the ledger")
+        if envelope.business_date is None:
+            raise LedgerError(f"envelope {envelope_id} has no recorded outcome yet: nothing to acknowledge")
+        head = heads.get(envelope_id)
+        rows = rows_of.get(envelope_id, [])
+        outputs[envelope_id] = EnvelopeOutputs(
+            _remittance(envelope, head, rows) if head is not None else None,
+            _acknowledgement(envelope, head, rows),
         )
-        .where(d.envelope_id == envelope_id, d.remittance_id == head.id)
-        .order_by(d.line_no)
-    ).all()
+    return outputs
+
+
+def _remittance(
+    envelope: Row[tuple[object, ...]], head: Row[tuple[object, ...]], rows: Sequence[Any]
+) -> Remittance:
+    assigned = sorted((r for r in rows if r[3] is not None), key=itemgetter(3))  # r[3] is line_no
     lines = tuple(
         AssignedLine(
             line_no=line_no,
@@ -96,49 +136,44 @@ def load_remittance(conn: Connection, envelope_id: int) -> Remittance | None:
             preceding_invoice=preceding,
         )
         for (
-            line_no, number, type_code, issue_date, due_date, debtor_id, debtor_name,
-            currency, amount, guaranteed, non_guaranteed, preceding,
-        ) in rows  # tuple unpacking: attribute access on 100,000 rows costs a second
+            _, _, _, line_no, number, type_code, issue_date, due_date, debtor_id, debtor_name,
+            currency, amount, guaranteed, non_guaranteed, preceding, _, _,
+        ) in assigned  # tuple unpacking: attribute access on 100,000 rows costs a second
     )  # fmt: skip
     return Remittance(
         client_id=head.client_id,
         number=head.number,
         business_date=head.business_date,
         source_name=envelope.source_name,
-        envelope_id=envelope_id,
+        envelope_id=envelope.id,
         lines=lines,
         totals=tuple(remittance_totals(lines)),
     )
 
 
-def load_acknowledgement(conn: Connection, envelope_id: int) -> Acknowledgement:
-    envelope = load_envelope_row(conn, envelope_id)
-    if envelope.business_date is None:
-        raise LedgerError(f"envelope {envelope_id} has no recorded outcome yet: nothing to acknowledge")
-    number = conn.execute(
-        select(remittances.c.number).where(remittances.c.envelope_id == envelope_id)
-    ).scalar_one_or_none()
-    d = documents.c
-    rows = conn.execute(
-        select(d.location, d.number, d.type_code, d.verdict, d.amount, d.currency, d.issues)
-        .where(d.envelope_id == envelope_id)
-        .order_by(d.position)
-    ).all()
+def _acknowledgement(
+    envelope: Row[tuple[object, ...]],
+    head: Row[tuple[object, ...]] | None,
+    rows: Sequence[Any],
+) -> Acknowledgement:
+    number = head.number if head is not None else None
     lines = tuple(
         AcknowledgementLine(
             location=location,
-            number=number,
+            number=doc_number,
             type_code=type_code,
             verdict=VERDICTS[verdict],
             amount=amount,
             currency=currency,
             issues=issues,
         )
-        for location, number, type_code, verdict, amount, currency, issues in rows
-    )
+        for (
+            _, _, location, _, doc_number, type_code, _, _, _, _, currency, amount, _, _, _, verdict, issues,
+        ) in rows
+    )  # fmt: skip
     return Acknowledgement(
         client_id=envelope.client_id,
-        envelope_id=envelope_id,
+        envelope_id=envelope.id,
         source_name=envelope.source_name,
         business_date=envelope.business_date,
         # The file is accepted when something of it was assigned, i.e. it has a remittance.

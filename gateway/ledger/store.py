@@ -28,6 +28,7 @@ from gateway.ledger.engine import (
     translated_errors,
     write_transaction,
 )
+from gateway.ledger.readback import EnvelopeOutputs
 from gateway.ledger.records import DeliveryRecord, EnvelopeRecord, EnvelopeState
 from gateway.ledger.schema import deliveries, envelopes
 from gateway.ledger.status import StatusReport
@@ -109,8 +110,12 @@ class Ledger:
         return [found[key] for key, _ in arrivals]
 
     def envelope(self, envelope_id: int) -> EnvelopeRecord:
-        with translated_errors(f"read envelope {envelope_id}"), read_transaction(self._engine) as conn:
-            return readback.envelope_record(readback.load_envelope_row(conn, envelope_id))
+        return self.envelopes([envelope_id])[envelope_id]
+
+    def envelopes(self, envelope_ids: Sequence[int]) -> dict[int, EnvelopeRecord]:
+        """Many envelopes in one read (a batch is re-read after each step)."""
+        with translated_errors("read envelopes"), read_transaction(self._engine) as conn:
+            return readback.load_envelope_records(conn, envelope_ids)
 
     def mark_failed(self, envelope_id: int, code: str, message: str) -> None:
         """State FAILED, one more attempt; the reason is kept for the status and the error area."""
@@ -230,15 +235,21 @@ class Ledger:
             translated_errors(f"read the remittance of envelope {envelope_id}"),
             read_transaction(self._engine) as conn,
         ):
-            return readback.load_remittance(conn, envelope_id)
+            if not readback.has_remittance(conn, envelope_id):
+                return None  # also when no outcome is recorded yet
+            return readback.load_outputs(conn, [envelope_id])[envelope_id].remittance
 
     def acknowledgement(self, envelope_id: int) -> Acknowledgement:
         """Every document of this envelope with its verdict, in file order."""
+        return self.outputs([envelope_id])[envelope_id].acknowledgement
+
+    def outputs(self, envelope_ids: Sequence[int]) -> dict[int, EnvelopeOutputs]:
+        """Remittance and acknowledgement of many envelopes, read in one transaction."""
         with (
-            translated_errors(f"read the acknowledgement of envelope {envelope_id}"),
+            translated_errors("read remittances and acknowledgements"),
             read_transaction(self._engine) as conn,
         ):
-            return readback.load_acknowledgement(conn, envelope_id)
+            return readback.load_outputs(conn, envelope_ids)
 
     def status(self) -> StatusReport:
         with translated_errors("read the ledger status"), read_transaction(self._engine) as conn:
