@@ -17,12 +17,11 @@ from dataclasses import dataclass
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
-from gateway.errors import InputError
 from gateway.limits import Limits
-from gateway.model import DocumentTotals, Invoice, Issue, Note, ParseResult, Party, PaymentInstructions
+from gateway.model import DocumentTotals, Invoice, Note, ParseResult, Party, PaymentInstructions
+from gateway.parsers.xml_document import parse_invoice_file
 from gateway.parsers.xml_fields import Field, FieldReader, field
-from gateway.parsers.xml_safety import parse_xml, sniff_root
-from gateway.validation.xsd import DEFAULT_MAX_ISSUES, validate
+from gateway.parsers.xml_safety import sniff_root
 
 FORMAT = "cii"
 
@@ -285,27 +284,11 @@ def _extract(root: etree._Element, reader: FieldReader) -> Invoice | None:
 
 def parse(data: bytes, limits: Limits) -> ParseResult:
     """One CII file → one :class:`Invoice`, or fatal issues and no document."""
-    try:
-        root = parse_xml(data, limits)
-    except InputError as error:
-        return ParseResult(FORMAT, issues=(Issue(error.code, str(error), location=error.location),))
-    if root.tag != _ROOT_TAG:
-        return ParseResult(
-            FORMAT,
-            issues=(
-                Issue(
-                    "GW-FORMAT-UNKNOWN",
-                    f"The root element is {etree.QName(root).localname!r}, not a UN/CEFACT "
-                    "CrossIndustryInvoice; the file cannot be read as CII.",
-                    location=f"line {root.sourceline}",
-                ),
-            ),
-        )
-    schema_issues = validate(root, "cii", max_issues=min(limits.max_issues_per_file, DEFAULT_MAX_ISSUES))
-    if schema_issues:
-        return ParseResult(FORMAT, issues=tuple(schema_issues))
-    reader = FieldReader(limits)
-    invoice = _extract(root, reader)
-    if invoice is None:  # the reader recorded a fatal issue saying why
-        return ParseResult(FORMAT, issues=tuple(reader.issues))
-    return ParseResult(FORMAT, documents=(invoice,), issues=tuple(reader.issues))
+    return parse_invoice_file(
+        data,
+        limits,
+        format_id=FORMAT,
+        schema_of=lambda root: "cii" if root.tag == _ROOT_TAG else None,
+        expected_root="a UN/CEFACT CrossIndustryInvoice",
+        extract=_extract,
+    )

@@ -18,19 +18,17 @@ from dataclasses import dataclass
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
-from gateway.errors import InputError
 from gateway.limits import Limits
 from gateway.model import (
     DocumentTotals,
     Invoice,
-    Issue,
     ParseResult,
     Party,
     PaymentInstructions,
 )
+from gateway.parsers.xml_document import parse_invoice_file
 from gateway.parsers.xml_fields import Field, FieldReader, field, split_subject_code
-from gateway.parsers.xml_safety import parse_xml, sniff_root
-from gateway.validation.xsd import DEFAULT_MAX_ISSUES, validate
+from gateway.parsers.xml_safety import sniff_root
 
 FORMAT = "ubl"
 
@@ -310,30 +308,11 @@ def _extract(root: etree._Element, f: _DocumentFields, reader: FieldReader) -> I
 
 def parse(data: bytes, limits: Limits) -> ParseResult:
     """One UBL file → one :class:`Invoice`, or fatal issues and no document."""
-    try:
-        root = parse_xml(data, limits)
-    except InputError as error:
-        return ParseResult(FORMAT, issues=(Issue(error.code, str(error), location=error.location),))
-    fields = _BY_ROOT.get(root.tag) if isinstance(root.tag, str) else None
-    if fields is None:
-        return ParseResult(
-            FORMAT,
-            issues=(
-                Issue(
-                    "GW-FORMAT-UNKNOWN",
-                    f"The root element is {etree.QName(root).localname!r}, not a UBL 2.1 Invoice or "
-                    "CreditNote; the file cannot be read as UBL.",
-                    location=f"line {root.sourceline}",
-                ),
-            ),
-        )
-    schema_issues = validate(
-        root, fields.schema, max_issues=min(limits.max_issues_per_file, DEFAULT_MAX_ISSUES)
+    return parse_invoice_file(
+        data,
+        limits,
+        format_id=FORMAT,
+        schema_of=lambda root: fields.schema if (fields := _BY_ROOT.get(str(root.tag))) else None,
+        expected_root="a UBL 2.1 Invoice or CreditNote",
+        extract=lambda root, reader: _extract(root, _BY_ROOT[str(root.tag)], reader),
     )
-    if schema_issues:
-        return ParseResult(FORMAT, issues=tuple(schema_issues))
-    reader = FieldReader(limits)
-    invoice = _extract(root, fields, reader)
-    if invoice is None:  # the reader recorded a fatal issue saying why
-        return ParseResult(FORMAT, issues=tuple(reader.issues))
-    return ParseResult(FORMAT, documents=(invoice,), issues=tuple(reader.issues))
