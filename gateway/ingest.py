@@ -15,6 +15,7 @@ from pathlib import Path
 from gateway.pipeline import CycleReport, Pipeline
 from gateway.settings import ClientSettings
 from gateway.transports.base import Entry
+from gateway.transports.names import safe_name
 
 
 def ingest_files(
@@ -29,6 +30,12 @@ def ingest_files(
         raise ValueError(f"Client '{client.id}' has no inbound channel '{channel_id}'.")
     inbox = route.channel.transport.root / "inbox"
     inbox.mkdir(parents=True, exist_ok=True)
+    unsafe = [f.name for f in files if safe_name(f.name) != f.name]
+    if unsafe:
+        raise ValueError(
+            "These file names cannot be taken as they are (only letters, digits, spaces and . _ - ( ) + , @ = "
+            f"are allowed, and no leading dot or dash): {', '.join(repr(n) for n in unsafe)}. Rename the copies."
+        )
     clashes = [f.name for f in files if (inbox / f.name).exists()]
     if clashes:
         raise ValueError(f"A file with the same name is already waiting in {inbox}: {', '.join(clashes)}")

@@ -159,8 +159,8 @@ class Pipeline:
         for entry in waiting:
             try:
                 claimed.append(transport.claim(entry))
-            except ClaimLost:
-                log.info("%s: %s was taken by another worker", route.channel.id, entry.name)
+            except ClaimLost as lost:
+                log.info("%s: %s not claimed this cycle: %s", route.channel.id, entry.name, lost)
         failpoint("after-claim")
         todo = recovered + claimed
         size = max(1, self.settings.schedules.batch_size)

@@ -10,75 +10,25 @@ PostgreSQL half is skipped, or fails when ``CI=true``.
 
 from __future__ import annotations
 
-import os
 import sys
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import psycopg
 import pytest
-from sqlalchemy import URL, Engine, create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, text
 
 from gateway.ledger import Ledger
 from gateway.ledger.schema import metadata
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # ledger_support, as tests/e2e does
 
-DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-@dataclass
-class PgServer:
-    """Creates uniquely named databases on the test server and drops them all at the end."""
-
-    admin_url: URL
-    created: list[str] = field(default_factory=list)
-
-    def _admin(self) -> psycopg.Connection[tuple[object, ...]]:
-        return psycopg.connect(
-            self.admin_url.set(drivername="postgresql").render_as_string(hide_password=False),
-            autocommit=True,
-            connect_timeout=5,
-        )
-
-    def create(self) -> str:
-        name = f"gateway_ledger_test_{uuid.uuid4().hex[:12]}"
-        with self._admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        return self.admin_url.set(drivername="postgresql+psycopg", database=name).render_as_string(
-            hide_password=False
-        )
-
-    def drop_all(self) -> None:
-        with self._admin() as conn:
-            for name in self.created:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    admin_url = make_url(os.environ.get("GATEWAY_TEST_PG_URL", DEFAULT_PG_URL)).set(database="postgres")
-    server = PgServer(admin_url)
-    try:
-        server._admin().close()
-    except psycopg.Error as err:
-        reason = (
-            f"PostgreSQL not reachable at {admin_url.render_as_string(hide_password=True)} ({err}); "
-            "start it or set GATEWAY_TEST_PG_URL"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    yield server
-    server.drop_all()
-
-
-@pytest.fixture(scope="session")
-def pg_session_url(pg_server: PgServer) -> str:
+def pg_session_url(pg_server: Any) -> str:
     return pg_server.create()
 
 
@@ -113,7 +63,7 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Databases:
             return f"sqlite:///{folder / 'ledger.db'}"
 
         return Databases("sqlite", f"sqlite:///{tmp_path / 'ledger' / 'ledger.db'}", fresh_sqlite)
-    server: PgServer = request.getfixturevalue("pg_server")
+    server = request.getfixturevalue("pg_server")
     url: str = request.getfixturevalue("pg_session_url")
     _empty_postgresql(url)
     return Databases("postgresql", url, server.create)

@@ -42,11 +42,18 @@ class Harness:
         raise AssertionError(f"no acknowledgement for {source_name}")
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same pipeline on the embedded default and on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    url: str = request.getfixturevalue("pg_server").create()
+    return url
+
+
 @pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
-    settings = load_settings(
-        REPO / "samples" / "demo" / "gateway.toml", ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}"
-    )
+def harness(ledger_url: str) -> Iterator[Harness]:
+    settings = load_settings(REPO / "samples" / "demo" / "gateway.toml", ledger_url=ledger_url)
     ledger = Ledger.open(settings.ledger_url)
     acme = settings.client("acme")
     assert acme is not None
