@@ -33,8 +33,9 @@ def ingest_files(
     unsafe = [f.name for f in files if safe_name(f.name) != f.name]
     if unsafe:
         raise ValueError(
-            "These file names cannot be taken as they are (only letters, digits, spaces and . _ - ( ) + , @ = "
-            f"are allowed, and no leading dot or dash): {', '.join(repr(n) for n in unsafe)}. Rename the copies."
+            "These file names cannot be taken as they are (only letters, digits, spaces and "
+            ". _ - ( ) + , @ = are allowed, and no leading dot or dash): "
+            f"{', '.join(repr(n) for n in unsafe)}. Rename the copies."
         )
     clashes = [f.name for f in files if (inbox / f.name).exists()]
     if clashes:
