@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from gateway.factoring.approvals import ApprovalState, split_by_approval
@@ -143,8 +143,11 @@ class Decider:
             self._record(examined, business_date, file_issues, [], None, rejection)
             return EnvelopeState.REJECTED
 
-        self._mark_duplicates(examined.candidates, client)
-        accepted = [c for c in examined.candidates if not c.fatal]
+        # Work on copies: a unit of work that rolls back (a race with another node) is decided
+        # again from the same examined files, and must not see this attempt's verdicts.
+        candidates = [replace(c, issues=list(c.issues)) for c in examined.candidates]
+        self._mark_duplicates(candidates, client)
+        accepted = [c for c in candidates if not c.fatal]
         lines = self._split(accepted, client)
         number = self._work.next_remittance_number(client.id) if lines else None
         outcome = None
@@ -153,7 +156,7 @@ class Decider:
                 "GW-NOTHING-ASSIGNED",
                 "No document of this file could be assigned; the reasons are listed per document.",
             )
-        records = _document_records(examined, lines, client)
+        records = _document_records(candidates, examined.unreadable, lines, client)
         self._record(examined, business_date, file_issues, records, number, outcome)
         return EnvelopeState.ASSIGNED if lines else EnvelopeState.REJECTED
 
@@ -265,15 +268,18 @@ def _position_key(location: str | None, index: int) -> tuple[int, int]:
 
 
 def _document_records(
-    examined: Examined, lines: Sequence[AssignedLine], client: ClientSettings
+    candidates: Sequence[Candidate],
+    unreadable: Sequence[RejectedRecord],
+    lines: Sequence[AssignedLine],
+    client: ClientSettings,
 ) -> list[DocumentRecord]:
     """Every document and unreadable record of the file, in file order, with its verdict."""
     by_key = {(line.number, line.issue_date, line.type_code): line for line in lines}
     items: list[tuple[tuple[int, int], Candidate | RejectedRecord]] = [
-        (_position_key(c.invoice.location, i), c) for i, c in enumerate(examined.candidates)
+        (_position_key(c.invoice.location, i), c) for i, c in enumerate(candidates)
     ]
     offset = len(items)
-    items += [(_position_key(r.location, offset + i), r) for i, r in enumerate(examined.unreadable)]
+    items += [(_position_key(r.location, offset + i), r) for i, r in enumerate(unreadable)]
     items.sort(key=lambda pair: pair[0])
     records: list[DocumentRecord] = []
     for position, (_, item) in enumerate(items, start=1):

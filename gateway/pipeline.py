@@ -237,6 +237,10 @@ class Pipeline:
                 # write; the unit rolled back whole. Deciding again marks it a duplicate.
                 if attempt == 2:
                     raise
+                log.warning(
+                    "%s: another node assigned one of these receivables meanwhile; deciding again",
+                    route.channel.id,
+                )
         failpoint("after-assign-commit")
 
     def _examine(self, route: InboundRoute, entry: Entry, record: EnvelopeRecord, bdate: date) -> Examined:
