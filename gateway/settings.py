@@ -47,7 +47,8 @@ class LocalFolderSettings:
     Outbound: files are delivered into ``root``."""
 
     root: Path
-    readiness: str = "stable"  # "stable" (size+mtime unchanged) or "rename" (ignore *.part/*.tmp/dot files)
+    readiness: str = "stable"  # "stable" (size+mtime unchanged), "rename" (ignore *.part/*.tmp/dot files)
+    # or "closed" (closed after its last write, seen by the watcher; else as "stable")
     stable_seconds: float = 2.0
     done_marker: bool = False  # outbound: write NAME.done after NAME
 

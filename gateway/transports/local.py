@@ -140,8 +140,8 @@ class LocalFolderInbound:
     def __init__(
         self, channel: str, settings: LocalFolderSettings, *, clock: Callable[[], float] = time.time
     ) -> None:
-        if settings.readiness not in ("stable", "rename"):
-            raise ValueError(f"unknown readiness rule {settings.readiness!r} (stable or rename)")
+        if settings.readiness not in ("stable", "rename", "closed"):
+            raise ValueError(f"unknown readiness rule {settings.readiness!r} (stable, rename or closed)")
         self.channel = channel
         self.settings = settings
         root = Path(settings.root)
@@ -155,6 +155,7 @@ class LocalFolderInbound:
         self._observed: dict[str, _Observation] = {}
         self._raw_names: dict[str, str] = {}  # safe name -> name on disk (differs only by NFC)
         self._wake = threading.Event()
+        self._closed_after_write: dict[str, int] = {}  # raw name -> time.time_ns() of its last IN_CLOSE_WRITE
         self._observer: Any = None
         self._watch_failed = False
 
@@ -195,6 +196,8 @@ class LocalFolderInbound:
                     ready.append(Entry(self.channel, name, info.st_size, info.st_mtime_ns))
         self._observed = {k: v for k, v in self._observed.items() if k in seen}
         self._raw_names = {k: v for k, v in self._raw_names.items() if k in seen}
+        for raw in [r for r in list(self._closed_after_write) if safe_name(r) not in seen]:
+            self._closed_after_write.pop(raw, None)
         if quarantine:
             self._quarantine(quarantine)
         ready.sort(key=lambda e: (e.mtime_ns, e.name))
@@ -203,6 +206,12 @@ class LocalFolderInbound:
     def _is_ready(self, name: str, info: os.stat_result, now: float) -> bool:
         if self.settings.readiness == "rename":
             return True
+        if self.settings.readiness == "closed" and info.st_size > 0:
+            # The writer closed the file after its last modification (inotify IN_CLOSE_WRITE,
+            # only while the watcher runs): complete now. Otherwise the "stable" rule applies.
+            closed_ns = self._closed_after_write.get(self._raw_names.get(name, name))
+            if closed_ns is not None and closed_ns >= info.st_mtime_ns:
+                return True
         previous = self._observed.get(name)
         if previous is None or (previous.size, previous.mtime_ns) != (info.st_size, info.st_mtime_ns):
             self._observed[name] = _Observation(info.st_size, info.st_mtime_ns, now)
@@ -370,7 +379,8 @@ class LocalFolderInbound:
             log.warning("%s: the inbox watcher stopped; restarting it", self.channel)
         try:
             observer = Observer()
-            observer.schedule(_WakeHandler(self._wake), str(self.inbox), recursive=False)
+            handler = _WakeHandler(self._wake, self._closed_after_write)
+            observer.schedule(handler, str(self.inbox), recursive=False)
             observer.daemon = True
             observer.start()
         except Exception as err:  # inotify limits, unsupported file system ...
@@ -388,14 +398,19 @@ class LocalFolderInbound:
 
 
 class _WakeHandler(FileSystemEventHandler):
-    """Sets an event, nothing else: an exception here would kill watchdog's dispatcher thread."""
+    """Sets an event and notes closes-after-write, nothing else: an exception here would kill
+    watchdog's dispatcher thread."""
 
-    def __init__(self, wake: threading.Event) -> None:
+    def __init__(self, wake: threading.Event, closed_after_write: dict[str, int]) -> None:
         super().__init__()
         self._wake = wake
+        self._closed = closed_after_write
 
     def dispatch(self, event: FileSystemEvent) -> None:
         try:
+            if event.event_type == "closed":
+                # A plain dict assignment is atomic under the GIL; the scan only reads it.
+                self._closed[os.path.basename(os.fsdecode(event.src_path))] = time.time_ns()
             if event.event_type in _WAKING_EVENTS:
                 self._wake.set()
         except Exception:  # pragma: no cover - defensive: never let the watcher thread die

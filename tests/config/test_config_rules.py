@@ -225,7 +225,7 @@ RULES: list[tuple[str, list[tuple[str, str]], str, str]] = [
         "readiness misspelt",
         [('readiness = "rename"', 'readiness = "renamed"')],
         "",
-        'clients.acme.inbound[acme-inbox].readiness: must be "stable" or "rename" (got "renamed"); '
+        'clients.acme.inbound[acme-inbox].readiness: must be "stable", "rename" or "closed" (got "renamed"); '
         "did you mean 'rename'?",
     ),
     (

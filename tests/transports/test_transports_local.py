@@ -297,3 +297,39 @@ def test_local_wait_falls_back_to_sleeping_when_the_watcher_cannot_start(
     assert time.monotonic() - started >= 0.19
     assert [r.levelname for r in caplog.records if "cannot watch" in r.getMessage()] == ["WARNING"]
     transport.close()
+
+
+def test_local_closed_file_is_ready_at_once_while_an_open_one_waits(tmp_path: Path, clock: FakeClock) -> None:
+    transport = LocalFolderInbound("acme", LocalFolderSettings(tmp_path, "closed", 2.0), clock=clock)
+    try:
+        transport.wait(0.01)  # starts the watcher, as the daemon does
+        still_open = (transport.inbox / "uploading.xml").open("wb")
+        still_open.write(b"<Invoice>")
+        still_open.flush()
+        with (transport.inbox / "done.xml").open("wb") as handle:
+            handle.write(b"<Invoice/>")
+        deadline = time.monotonic() + 5
+        names: list[str] = []
+        while time.monotonic() < deadline and "done.xml" not in names:
+            names = [e.name for e in transport.scan()]  # the fake clock never moves: no "stable" path
+            time.sleep(0.02)
+        assert names == ["done.xml"]
+        still_open.close()
+    finally:
+        transport.close()
+
+
+def test_local_closed_then_written_again_is_not_ready(tmp_path: Path, clock: FakeClock) -> None:
+    transport = LocalFolderInbound("acme", LocalFolderSettings(tmp_path, "closed", 2.0), clock=clock)
+    try:
+        transport.wait(0.01)
+        path = transport.inbox / "twice.csv"
+        path.write_bytes(b"first part")
+        time.sleep(0.3)  # the close event is seen
+        transport.close()  # no watcher any more: the next write's close goes unseen
+        time.sleep(0.01)
+        with path.open("ab") as handle:
+            handle.write(b" second part")
+        assert transport.scan() == []
+    finally:
+        transport.close()
