@@ -99,7 +99,17 @@ def examine(
     for invoice in result.documents:
         debtor = resolve_debtor(invoice, client)
         issues = check_document(invoice) + check_eligibility(invoice, client, business_date)
-        examined.candidates.append(Candidate(invoice, debtor, issues, _business_key(invoice, client)))
+        key = _business_key(invoice, client)
+        if key is None:
+            issues.append(
+                Issue(
+                    "GW-NUMBER-INVALID",
+                    f"The number {invoice.number!r} has no letter or digit, so the factor could not tell "
+                    "this document from another one; give it its real number.",
+                    location=invoice.location,
+                )
+            )
+        examined.candidates.append(Candidate(invoice, debtor, issues, key))
     if not result.documents and not result.rejected:
         examined.file_issues += (
             Issue("GW-FILE-NO-DOCUMENT", "The file contains no invoice or credit note."),

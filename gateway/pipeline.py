@@ -223,6 +223,31 @@ class Pipeline:
                 self.ledger.mark_failed(record.id, "GW-INTERNAL", _internal_message(err))
         if not examined:
             return
+        try:
+            self._decide_unit(route, examined, bdate)
+        except DuplicateAssignment:
+            raise
+        except Exception as err:
+            if len(examined) == 1:
+                self._record_failure(route, examined[0], err)
+                return
+            # One file must not block the others for ever: decide them one by one, so that a
+            # file that cannot be recorded is counted as failed (and, after MAX_ATTEMPTS, moved
+            # to error/). If the ledger itself is down, recording the failure fails too and the
+            # cycle stops with every file still in work/, to be retried.
+            log.warning(
+                "%s: a batch could not be decided (%s); deciding its files one by one", route.channel.id, err
+            )
+            for item in examined:
+                try:
+                    self._decide_unit(route, [item], bdate)
+                except Exception as single:
+                    self._record_failure(route, item, single)
+        failpoint("after-assign-commit")
+
+    def _decide_unit(self, route: InboundRoute, examined: Sequence[Examined], bdate: date) -> None:
+        """One assignment unit of work for these envelopes, decided again once if another node
+        assigned one of their receivables between our read and our write."""
         for attempt in (1, 2):
             try:
                 with self.ledger.assignment() as work:
@@ -231,17 +256,21 @@ class Pipeline:
                         decider.decide(item, route.client, bdate)
                     decider.flush()
                     failpoint("before-assign-commit")
-                break
+                return
             except DuplicateAssignment:
-                # Another node assigned one of these receivables between our read and our
-                # write; the unit rolled back whole. Deciding again marks it a duplicate.
+                # The unit rolled back whole; deciding again marks the receivable a duplicate.
                 if attempt == 2:
                     raise
                 log.warning(
                     "%s: another node assigned one of these receivables meanwhile; deciding again",
                     route.channel.id,
                 )
-        failpoint("after-assign-commit")
+
+    def _record_failure(self, route: InboundRoute, item: Examined, err: Exception) -> None:
+        log.error(
+            "%s: %s could not be decided: %s", route.channel.id, item.envelope.source_name, err, exc_info=err
+        )
+        self.ledger.mark_failed(item.envelope.id, "GW-INTERNAL", _internal_message(err))
 
     def _examine(self, route: InboundRoute, entry: Entry, record: EnvelopeRecord, bdate: date) -> Examined:
         try:

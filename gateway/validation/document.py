@@ -85,12 +85,56 @@ def amount_text(amount: Decimal) -> str:
     return f"{amount:f}"
 
 
+#: No receivable comes near this; beyond it the amount is a typing error or an attack on the ledger's columns.
+MAX_AMOUNT = Decimal("1000000000000000")  # 10^15
+_TOTAL_TERMS = (  # attribute, words, the EN 16931 rule limiting its decimals
+    ("line_net", "sum of line net amounts (BT-106)", "BR-DEC-09"),
+    ("allowances", "sum of allowances (BT-107)", "BR-DEC-10"),
+    ("charges", "sum of charges (BT-108)", "BR-DEC-11"),
+    ("tax_exclusive", "total without VAT (BT-109)", "BR-DEC-12"),
+    ("tax", "total VAT (BT-110)", "BR-DEC-13"),
+    ("tax_inclusive", "total with VAT (BT-112)", "BR-DEC-14"),
+    ("prepaid", "paid amount (BT-113)", "BR-DEC-16"),
+    ("rounding", "rounding amount (BT-114)", "BR-DEC-17"),
+    ("amount_due", "amount due (BT-115)", "BR-DEC-18"),
+)
+
+
+def _check_amount_sizes(invoice: Invoice, issues: list[Issue], location: str | None) -> None:
+    """Document totals carry at most two decimals (EN 16931 BR-DEC rules) and stay below
+    :data:`MAX_AMOUNT`; the gateway never rounds an amount it was given."""
+    for attribute, term, decimals_rule in _TOTAL_TERMS:
+        amount = getattr(invoice.totals, attribute)
+        if amount is None:
+            continue
+        exponent = amount.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2:
+            issues.append(
+                Issue(
+                    decimals_rule,
+                    f"The {term} {amount} has more than two decimals; amounts of an invoice are written "
+                    "to the cent and the gateway never rounds them.",
+                    location=location,
+                )
+            )
+        if abs(amount) >= MAX_AMOUNT:
+            issues.append(
+                Issue(
+                    "GW-AMOUNT-TOO-LARGE",
+                    f"The {term} {amount} is larger than any invoice the gateway accepts "
+                    f"({MAX_AMOUNT:,} or more); check the amount.",
+                    location=location,
+                )
+            )
+
+
 def check_document(invoice: Invoice) -> list[Issue]:
     """Every problem found in ``invoice``; empty when it is fine. Pure, never raises."""
     issues: list[Issue] = []
     location = invoice.location
     _check_required(invoice, issues, location)
     _check_totals(invoice, issues, location)
+    _check_amount_sizes(invoice, issues, location)
     _check_party(invoice.seller, _SELLER, issues, location)
     _check_party(invoice.buyer, _BUYER, issues, location)
     if invoice.payee is not None:

@@ -172,3 +172,46 @@ def test_unreadable_file_is_refused_with_a_reason_and_kept(harness: Harness) -> 
     assert ack["verdict"] == "rejected"
     assert ack["file_issues"][0]["code"] == "GW-XML-MALFORMED"
     assert "broken.xml" in harness.acme_inbox.errors
+
+
+def test_a_number_without_letters_or_digits_is_refused_not_crashing(harness: Harness) -> None:
+    header, *rows = WORKED_EXAMPLE.decode().splitlines()
+    harness.acme_inbox.drop(
+        "odd.csv", f"{header}\n{rows[2].replace('F-1002', '--/--')}\n{rows[3]}\n".encode()
+    )
+    report = harness.pipeline.run_cycle()
+    assert report.failed_files == 0
+    ack = harness.acknowledgement("odd.csv")
+    assert [line["verdict"] for line in ack["lines"]] == ["rejected", "accepted"]
+    assert ack["lines"][0]["issues"][-1]["code"] == "GW-NUMBER-INVALID"
+
+
+def test_a_file_whose_decision_fails_fails_alone_and_ends_in_the_error_area(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: a bug that strikes one file's decision must not block the others."""
+    import gateway.intake
+
+    real_split = gateway.intake.split_by_approval
+
+    def split_with_a_bug(items, approvals):  # type: ignore[no-untyped-def]
+        if any(invoice.number == "F-1002" for invoice, _ in items):
+            raise RuntimeError("injected fault")
+        return real_split(items, approvals)
+
+    monkeypatch.setattr(gateway.intake, "split_by_approval", split_with_a_bug)
+    header, *rows = WORKED_EXAMPLE.decode().splitlines()
+    harness.acme_inbox.drop("poison.csv", f"{header}\n{rows[2]}\n".encode())
+    harness.acme_inbox.drop("fine.csv", f"{header}\n{rows[3]}\n".encode())
+
+    first = harness.pipeline.run_cycle()
+    assert (first.assigned_files, first.failed_files) == (1, 1)
+    assert "fine.csv" in harness.acme_inbox.archived
+    for _ in range(2):  # retried at the next cycles, then put aside for a person
+        harness.pipeline.run_cycle()
+    assert "poison.csv" in harness.acme_inbox.errors
+    reason = harness.acme_inbox.errors["poison.csv"].reason
+    assert reason is not None and reason["code"] == "GW-INTERNAL"
+    assert harness.ledger.status().to_dict()["remittances"] == [
+        {"client_id": "acme", "count": 1, "last_number": 1}
+    ]

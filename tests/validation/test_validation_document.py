@@ -200,3 +200,16 @@ def test_all_problems_at_once() -> None:
         "GW-TYPE-CODE-UNSUPPORTED",
         "GW-CURRENCY-INVALID",
     ]
+
+
+def test_amount_with_three_decimals_breaks_the_decimals_rule_and_is_not_rounded() -> None:
+    found = codes(
+        invoice(totals=totals(tax_exclusive="1000.005", tax_inclusive="1200.005", amount_due="1200.005"))
+    )
+    assert {"BR-DEC-12", "BR-DEC-14", "BR-DEC-18"} <= set(found)
+
+
+def test_absurdly_large_amount_is_refused() -> None:
+    big = "2000000000000000.00"
+    found = codes(invoice(totals=totals(tax_exclusive=big, tax="0.00", tax_inclusive=big, amount_due=big)))
+    assert found.count("GW-AMOUNT-TOO-LARGE") == 3
