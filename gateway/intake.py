@@ -159,7 +159,9 @@ class Decider:
         self._mark_duplicates(candidates, client)
         accepted = [c for c in candidates if not c.fatal]
         lines = self._split(accepted, client)
-        number = self._work.next_remittance_number(client.id) if lines else None
+        number = (
+            self._work.next_remittance_number(client.id, client.first_remittance_number) if lines else None
+        )
         outcome = None
         if not lines:
             outcome = Issue(

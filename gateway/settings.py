@@ -78,6 +78,7 @@ class ClientSettings:
     debtors: tuple[DebtorSettings, ...]
     inbound: tuple[InboundChannel, ...]
     acknowledgements: OutboundChannel
+    first_remittance_number: int = 1  # numbering continues another system's sequence when > 1
 
     def debtor(self, debtor_id: str) -> DebtorSettings | None:
         return next((d for d in self.debtors if d.id == debtor_id), None)

@@ -215,6 +215,8 @@ class ClientSection(Section):
     inbound = ArrayOfTables(InboundSection, min_entries=1, required=True)
     acknowledgements = Table(OutboundSection, required=True)
     debtors = ArrayOfTables(DebtorSection, load_default=list)
+    # Where this client's gapless remittance numbering starts (continuing another system's).
+    first_remittance_number = Whole(minimum=1, maximum=999_999_999, load_default=1)
 
     @validates_schema(skip_on_field_errors=False)
     def _own_numbers_agree(self, data: dict[str, Any], **_: Any) -> None:

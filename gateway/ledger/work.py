@@ -274,14 +274,15 @@ class AssignmentWork:
 
     # -- numbering ------------------------------------------------------------
 
-    def next_remittance_number(self, client_id: str) -> int:
-        """1, 2, 3… per client with no gap: the counter row is locked until the unit ends,
-        and a rolled-back unit gives its number back."""
+    def next_remittance_number(self, client_id: str, first: int = 1) -> int:
+        """first, first + 1… per client with no gap: the counter row is locked until the unit
+        ends, and a rolled-back unit gives its number back. ``first`` only matters for the
+        client's very first remittance (a migration continuing another system's numbering)."""
         with self._step("number the remittance") as conn:
             if client_id not in self._counters_ready:
                 conn.execute(
                     self._upserts.counter_row,
-                    {"client_id": client_id, "name": REMITTANCE_COUNTER, "value": 0},
+                    {"client_id": client_id, "name": REMITTANCE_COUNTER, "value": first - 1},
                 )
                 self._counters_ready.add(client_id)
             number: int = conn.execute(_NEXT_NUMBER, {"b_client": client_id}).scalar_one()

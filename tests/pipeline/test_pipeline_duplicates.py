@@ -215,3 +215,45 @@ def test_a_file_whose_decision_fails_fails_alone_and_ends_in_the_error_area(
     assert harness.ledger.status().to_dict()["remittances"] == [
         {"client_id": "acme", "count": 1, "last_number": 1}
     ]
+
+
+def test_worked_example_1_end_to_end_is_remittance_42(ledger_url: str, tmp_path: Path) -> None:
+    """factoring.md §1.6: the client's numbering continues at 42; through the whole pipeline the
+    remittance holds 34,000.00 guaranteed and 6,800.00 non-guaranteed."""
+    text = (REPO / "samples" / "demo" / "gateway.toml").read_text(encoding="utf-8")
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        text.replace('vat_id = "FR44732829320"', 'vat_id = "FR44732829320"\nfirst_remittance_number = 42')
+    )
+    settings = load_settings(config, ledger_url=ledger_url)
+    acme = settings.client("acme")
+    assert acme is not None and acme.first_remittance_number == 42
+    ledger = Ledger.open(ledger_url)
+    inbox, factor_out = MemoryInbound(acme.inbound[0].id), MemoryOutbound(settings.factor.remittances.id)
+    pipeline = Pipeline(
+        settings,
+        ledger,
+        [InboundRoute(acme, acme.inbound[0], inbox)],
+        {factor_out.channel: factor_out, acme.acknowledgements.id: MemoryOutbound(acme.acknowledgements.id)},
+    )
+    try:
+        inbox.drop("bordereau-42.csv", WORKED_EXAMPLE)
+        pipeline.run_cycle()
+        remittance = json.loads(factor_out.files["REM_acme_000042.json"])
+        assert remittance["number"] == 42
+        [totals] = remittance["totals"]
+        assert (totals["guaranteed_total"], totals["non_guaranteed_total"]) == ("34000.00", "6800.00")
+        by_number = {
+            line["number"]: (line["guaranteed"], line["non_guaranteed"]) for line in remittance["lines"]
+        }
+        assert by_number == {
+            "AV-0007": ("-1200.00", "0.00"),
+            "F-1001": ("11200.00", "800.00"),
+            "F-1002": ("24000.00", "0.00"),
+            "F-1003": ("0.00", "6000.00"),
+        }
+        inbox.drop("next.csv", WORKED_EXAMPLE.replace(b"F-1002;", b"F-1102;"))
+        pipeline.run_cycle()
+        assert "REM_acme_000043.json" in factor_out.files  # no gap after 42
+    finally:
+        ledger.close()
