@@ -73,7 +73,12 @@ def _fail_config(err: ConfigError) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Exit codes: 0 everything went through; 1 input refused (an invalid file, a rejected invoice); "
+    "2 usage or configuration error, unreadable file; 3 the gateway or its environment failed "
+    "(the files stay in work/ and are retried). Issue codes: docs/error-codes.md.",
+)
 @click.option(
     "--config",
     "-c",
