@@ -18,6 +18,7 @@ under :func:`quarantine_name` with the original name (``repr``) in its reason.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -42,6 +43,7 @@ def _allowed_char(char: str) -> bool:
     return char.isalpha() and unicodedata.name(char, "").startswith("LATIN ")
 
 
+@functools.lru_cache(maxsize=65_536)  # pure; asked several times per file per cycle
 def safe_name(name: str) -> str | None:
     """The name itself (NFC-normalised) when it is safe as one file name, else ``None``.
 
