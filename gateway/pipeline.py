@@ -292,10 +292,9 @@ class Pipeline:
         for record in records:
             remittance, ack = outputs[record.id].remittance, outputs[record.id].acknowledgement
             if remittance is not None:
-                for fmt in factor_channel.formats:
-                    out = OutboundFile(
-                        remittance_writer.file_name(remittance, fmt), remittance_writer.write(remittance, fmt)
-                    )
+                written = remittance_writer.write_formats(remittance, factor_channel.formats)
+                for fmt, data in written.items():
+                    out = OutboundFile(remittance_writer.file_name(remittance, fmt), data)
                     factor_files.append(out)
                     deliveries.append(_delivery(record.id, factor_channel.id, out))
                 report.remittances.append((remittance.client_id, remittance.number))

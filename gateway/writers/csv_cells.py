@@ -96,10 +96,6 @@ def amount_cell(amount: Decimal) -> str:
     return str(cents)
 
 
-def optional_amount_cell(amount: Decimal | None) -> str:
-    return "" if amount is None else amount_cell(amount)
-
-
 def text_cells(values: Sequence[str | None]) -> list[str]:
     """A free-text column ready for the CSV: :func:`text_cell` on each value, then quoting.
 
