@@ -9,6 +9,8 @@
      │    ├── LimitExceeded    a size or count cap from :mod:`gateway.limits` was hit
      │    └── UnknownFormat    no parser, or more than one, claims the file
      ├── LedgerError          the ledger refused or could not be reached (our side: retry)
+     │    ├── LedgerReplaced   the ledger was removed or swapped under a running process: stop
+     │    └── LedgerBusy       another process holds this SQLite ledger
      ├── TransportError       an inbox, outbox or remote server misbehaved (our side: retry)
      │    └── ClaimLost        another worker took the file first
      └── DeliveryError        an output could not be written, or would overwrite a different file
@@ -71,3 +73,14 @@ class ClaimLost(TransportError):
 
 class DeliveryError(GatewayError):
     """An output could not be delivered, or a different file already has its name."""
+
+
+class LedgerReplaced(LedgerError):
+    """The ledger this process opened is gone or was swapped for another one.
+
+    Going on would number remittances again from 1 and assign known receivables
+    a second time, so the process stops instead."""
+
+
+class LedgerBusy(LedgerError):
+    """Another gateway process already works on this SQLite ledger (one writer per file)."""

@@ -195,7 +195,7 @@ class Decider:
 
     def _mark_duplicates(self, candidates: Sequence[Candidate], client: ClientSettings) -> None:
         keyed = [c for c in candidates if not c.fatal and c.key is not None]
-        already = self._work.assigned_keys(client.id, {c.key for c in keyed if c.key is not None})
+        already = self._work.assigned_keys({c.key for c in keyed if c.key is not None})
         seen: set[BusinessKey] = set()
         for cand in keyed:
             assert cand.key is not None

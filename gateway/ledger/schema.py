@@ -270,8 +270,10 @@ assignment_keys = Table(
     Column("normalised_number", Text, nullable=False),
     Column("issue_date", Date, nullable=False),
     Column("document_id", IdType, ForeignKey("documents.id"), nullable=False),
-    PrimaryKeyConstraint("client_id", "seller_key", "normalised_number", "issue_date"),
+    # No client in the key: a receivable is its seller's, whoever sends it (migration 0002).
+    PrimaryKeyConstraint("seller_key", "normalised_number", "issue_date"),
     UniqueConstraint("document_id"),
+    Index("ix_assignment_keys_client_id", "client_id"),
 )
 
 counters = Table(
@@ -305,4 +307,34 @@ deliveries = Table(
     Column("size", BigInteger, nullable=False),
     Column("delivered_at", UtcDateTime, nullable=False),
     UniqueConstraint("channel", "name"),
+)
+
+ledger_identity = Table(
+    "ledger_identity",
+    metadata,
+    Column("singleton", Integer, nullable=False),
+    Column("ledger_id", String(36), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("singleton"),
+    CheckConstraint("singleton = 1", name="one_row"),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(200), nullable=False),
+    Column("holder", Text, nullable=False),
+    Column("acquired_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("name"),
+)
+
+ledger_events = Table(
+    "ledger_events",
+    metadata,
+    Column("id", IdType, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("detail", Text, nullable=False),
 )

@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, exc, select, update
 
 from gateway.clock import utc_now
-from gateway.errors import LedgerError
-from gateway.ledger import readback
+from gateway.errors import LedgerError, LedgerReplaced
+from gateway.ledger import operations, readback
 from gateway.ledger.engine import (
     create_ledger_engine,
     describe_error,
@@ -31,32 +33,67 @@ from gateway.ledger.engine import (
 from gateway.ledger.readback import EnvelopeOutputs
 from gateway.ledger.records import DeliveryRecord, EnvelopeRecord, EnvelopeState
 from gateway.ledger.schema import deliveries, envelopes
+from gateway.ledger.sqlite_guard import SqliteFileGuard
 from gateway.ledger.status import StatusReport
 from gateway.ledger.work import AssignmentWork, chunks
 from gateway.model import Acknowledgement, Remittance
+
+#: States from which an envelope may still be marked failed (never over a decision).
+UNDECIDED_STATES = tuple(
+    s.value
+    for s in (EnvelopeState.RECEIVED, EnvelopeState.PARSED, EnvelopeState.VALIDATED, EnvelopeState.FAILED)
+)
 
 
 class Ledger:
     """Open with :meth:`Ledger.open`; close with :meth:`close`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, guard: SqliteFileGuard | None = None) -> None:
         self._engine = engine
+        self._guard = guard
+        self._sentinel: Any = None
+        self._identity: str | None = None
 
     @classmethod
-    def open(cls, url: str) -> Ledger:
+    def open(cls, url: str, *, exclusive: bool = False) -> Ledger:
         """Connect and migrate to the newest schema, so a new SQLite file or an empty
-        PostgreSQL database is ready to use."""
+        PostgreSQL database is ready to use.
+
+        ``exclusive`` (processes that do work: ``run``, ``ingest``, ``demo``): on SQLite,
+        refuse with :class:`~gateway.errors.LedgerBusy` when another process works on the
+        same file. Either way a SQLite ledger is watched from then on, so that
+        :meth:`verify` notices it being deleted or replaced.
+        """
         engine = create_ledger_engine(url)
         where = describe_url(engine.url)
+        guard = None
         try:
+            if engine.dialect.name == "sqlite" and engine.url.database:
+                guard = SqliteFileGuard(Path(engine.url.database))
+                if exclusive:
+                    guard.lock()
             migrate(engine)
         except exc.SQLAlchemyError as err:
-            engine.dispose()
+            _abandon(engine, guard)
             raise LedgerError(f"cannot open the ledger {where}: {describe_error(err)}") from err
         except (CommandError, OSError) as err:
-            engine.dispose()
+            _abandon(engine, guard)
             raise LedgerError(f"cannot migrate the ledger {where}: {err}") from err
-        return cls(engine)
+        except LedgerError:
+            _abandon(engine, guard)
+            raise
+        ledger = cls(engine, guard)
+        try:
+            ledger.identity()
+            if guard is not None:
+                # A connection kept open for the ledger's life: SQLite then never removes the
+                # write-ahead log itself, so a log that changes was changed by someone else.
+                ledger._sentinel = engine.raw_connection()
+                guard.watch()
+        except (LedgerError, exc.SQLAlchemyError) as err:
+            ledger.close()
+            raise LedgerError(f"cannot open the ledger {where}: {err}") from err
+        return ledger
 
     @property
     def url(self) -> str:
@@ -64,7 +101,66 @@ class Ledger:
         return describe_url(self._engine.url)
 
     def close(self) -> None:
+        if self._sentinel is not None:
+            self._sentinel.close()
+            self._sentinel = None
         self._engine.dispose()
+        if self._guard is not None:
+            self._guard.release()
+
+    # -- identity, leases, events ---------------------------------------------------
+
+    def identity(self) -> str:
+        """The ledger's id, given when it was created; read once, then remembered."""
+        if self._identity is None:
+            with translated_errors("read the ledger identity"), read_transaction(self._engine) as conn:
+                self._identity = operations.read_identity(conn)
+        return self._identity
+
+    def verify(self) -> None:
+        """Raise :class:`~gateway.errors.LedgerReplaced` if this is no longer the ledger that
+        was opened (file deleted or replaced, database recreated). Cheap: called every cycle
+        and before every delivery."""
+        if self._guard is not None:
+            self._guard.check()
+        try:
+            with read_transaction(self._engine) as conn:
+                found = operations.read_identity(conn)
+        except (exc.SQLAlchemyError, LedgerError) as err:
+            if isinstance(err, exc.OperationalError | LedgerError) and self._guard is None:
+                raise LedgerReplaced(
+                    f"the ledger {self.url} no longer answers as the ledger this process opened "
+                    f"({describe_error(err) if isinstance(err, exc.SQLAlchemyError) else err}); stopping."
+                ) from err
+            raise LedgerError(f"check the ledger identity: {err}") from err
+        if found != self.identity():
+            raise LedgerReplaced(
+                f"the ledger {self.url} was replaced while the gateway was running (its identity was "
+                f"{self.identity()}, it is now {found}). Nothing more is processed: going on would number "
+                "remittances again and assign known invoices a second time."
+            )
+
+    def is_empty(self) -> bool:
+        """No file was ever received into this ledger."""
+        with translated_errors("look into the ledger"), read_transaction(self._engine) as conn:
+            return not operations.has_envelopes(conn)
+
+    def take_lease(self, name: str, holder: str, ttl_seconds: float) -> operations.LeaseHolder | None:
+        """Take or renew a lease; ``None`` when it is ours now, else who holds it."""
+        with translated_errors(f"take the lease {name}"), write_transaction(self._engine) as conn:
+            return operations.take_lease(conn, name, holder, ttl_seconds)
+
+    def drop_lease(self, name: str, holder: str) -> None:
+        with translated_errors(f"drop the lease {name}"), write_transaction(self._engine) as conn:
+            operations.drop_lease(conn, name, holder)
+
+    def record_event(self, kind: str, actor: str, detail: dict[str, object]) -> None:
+        with translated_errors(f"record the event {kind}"), write_transaction(self._engine) as conn:
+            operations.add_event(conn, kind, actor, detail)
+
+    def events(self, limit: int = 50) -> list[operations.LedgerEvent]:
+        with translated_errors("read the ledger events"), read_transaction(self._engine) as conn:
+            return operations.list_events(conn, limit)
 
     # -- envelopes --------------------------------------------------------------
 
@@ -125,7 +221,11 @@ class Ledger:
         ):
             result = conn.execute(
                 update(envelopes)
-                .where(envelopes.c.id == envelope_id)
+                .where(
+                    envelopes.c.id == envelope_id,
+                    envelopes.c.state.in_(UNDECIDED_STATES),
+                    envelopes.c.finalized_at.is_(None),
+                )
                 .values(
                     state=EnvelopeState.FAILED.value,
                     attempts=envelopes.c.attempts + 1,
@@ -135,7 +235,17 @@ class Ledger:
                 )
             )
             if result.rowcount != 1:
-                raise LedgerError(f"no envelope {envelope_id} in the ledger")
+                found = conn.execute(
+                    select(envelopes.c.state, envelopes.c.finalized_at).where(envelopes.c.id == envelope_id)
+                ).first()
+                if found is None:
+                    raise LedgerError(f"no envelope {envelope_id} in the ledger")
+                # Never overwrite a decision: a decided envelope that "failed" means two
+                # processes disagree about it, which must stop the caller, not rewrite history.
+                raise LedgerError(
+                    f"envelope {envelope_id} is already {found.state}"
+                    f"{' and finalised' if found.finalized_at else ''}; it is not marked failed"
+                )
 
     def mark_delivered(self, envelope_ids: Sequence[int], deliveries_made: Sequence[DeliveryRecord]) -> None:
         """One transaction: record the files written, set delivered_at, and move
@@ -259,3 +369,9 @@ class Ledger:
         """debtor_id -> (limit, currency, outstanding), without locking."""
         with translated_errors(f"read approvals of {client_id}"), read_transaction(self._engine) as conn:
             return readback.load_approval_states(conn, client_id)
+
+
+def _abandon(engine: Engine, guard: SqliteFileGuard | None) -> None:
+    engine.dispose()
+    if guard is not None:
+        guard.release()

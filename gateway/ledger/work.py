@@ -120,20 +120,21 @@ _INSERT_KEYS = assignment_keys.insert().from_select(
     ),
 )
 
-# Set-based business-key lookups: one index probe per key, whatever the size of the ledger
-# (a row-value IN list makes SQLite scan every key of the client; CROSS JOIN makes it walk
+# Set-based business-key lookups across all clients (a receivable is its seller's, whoever
+# sends it): one index probe per key, whatever the size of the ledger (a row-value IN list
+# makes SQLite scan the keys; CROSS JOIN makes it walk
 # the wanted keys and probe the primary key, not the other way round).
 _ASSIGNED_KEYS_SQLITE = text(
     "SELECT k.key FROM json_each(:keys) AS k CROSS JOIN assignment_keys AS a "
-    "ON a.client_id = :client AND a.seller_key = json_extract(k.value, '$[0]') "
+    "ON a.seller_key = json_extract(k.value, '$[0]') "
     "AND a.normalised_number = json_extract(k.value, '$[1]') AND a.issue_date = json_extract(k.value, '$[2]')"
 )
 _ASSIGNED_KEYS_POSTGRESQL = text(  # LATERAL … LIMIT 1: a probe per key, never a hash of the client's keys
     "SELECT k.ord - 1 FROM "
     "unnest(CAST(:sellers AS text[]), CAST(:numbers AS text[]), CAST(:dates AS date[])) "
     "WITH ORDINALITY AS k(seller_key, normalised_number, issue_date, ord) "
-    "CROSS JOIN LATERAL (SELECT 1 FROM assignment_keys AS a WHERE a.client_id = :client "
-    "AND a.seller_key = k.seller_key AND a.normalised_number = k.normalised_number "
+    "CROSS JOIN LATERAL (SELECT 1 FROM assignment_keys AS a WHERE "
+    "a.seller_key = k.seller_key AND a.normalised_number = k.normalised_number "
     "AND a.issue_date = k.issue_date LIMIT 1) AS hit"
 )
 DOCUMENT_COLUMNS = (
@@ -251,15 +252,14 @@ class AssignmentWork:
             ).scalar_one()
         return None if first == envelope_id else first
 
-    def assigned_keys(self, client_id: str, keys: Collection[BusinessKey]) -> set[BusinessKey]:
-        """Which of these business keys are already assigned for this client."""
+    def assigned_keys(self, keys: Collection[BusinessKey]) -> set[BusinessKey]:
+        """Which of these business keys are already assigned, by any client."""
         wanted = list(set(keys))
         found: set[BusinessKey] = set()
         with self._step("look up assigned keys") as conn:
             for part in chunks(wanted, KEY_CHUNK):
                 if self._postgresql:
                     params: dict[str, Any] = {
-                        "client": client_id,
                         "sellers": [k.seller_key for k in part],
                         "numbers": [k.normalised_number for k in part],
                         "dates": [k.issue_date for k in part],
@@ -267,7 +267,7 @@ class AssignmentWork:
                     statement = _ASSIGNED_KEYS_POSTGRESQL
                 else:
                     listed = [[k.seller_key, k.normalised_number, k.issue_date.isoformat()] for k in part]
-                    params = {"client": client_id, "keys": json.dumps(listed, ensure_ascii=False)}
+                    params = {"keys": json.dumps(listed, ensure_ascii=False)}
                     statement = _ASSIGNED_KEYS_SQLITE
                 found.update(part[index] for index in conn.execute(statement, params).scalars())
         return found
@@ -363,7 +363,7 @@ class AssignmentWork:
             conn.execute(_INSERT_KEYS, {"b_envelope": envelope_id})
         except exc.IntegrityError as err:
             raise DuplicateAssignment(
-                f"envelope {envelope_id}: a receivable of client {client_id} is already assigned "
+                f"envelope {envelope_id}: a receivable in it is already assigned "
                 f"(the database refused a second assignment: {str(err.orig).strip()})"
             ) from err
 

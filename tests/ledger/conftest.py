@@ -45,7 +45,7 @@ def _empty_postgresql(url: str) -> None:
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            tables = ", ".join(t.name for t in metadata.sorted_tables)
+            tables = ", ".join(t.name for t in metadata.sorted_tables if t.name != "ledger_identity")
             if conn.execute(text("SELECT to_regclass('envelopes')")).scalar() is not None:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     finally:

@@ -54,7 +54,7 @@ def test_claim_content_reports_the_first_envelope(ledger: Ledger) -> None:
         assert work.claim_content("C1", "f" * 64, second) == first
 
 
-def test_assigned_keys_finds_only_accepted_documents_of_the_client(ledger: Ledger) -> None:
+def test_assigned_keys_finds_accepted_documents_whoever_the_client(ledger: Ledger) -> None:
     accepted = [document(i, f"F-{i}") for i in range(1, 1_201)]
     rejected = document(1_201, "F-X", verdict=Verdict.REJECTED)
     _assign(ledger, _envelope(ledger, "k1"), [*accepted, rejected])
@@ -65,10 +65,11 @@ def test_assigned_keys_finds_only_accepted_documents_of_the_client(ledger: Ledge
         BusinessKey("123456789", "F1", date(2025, 3, 2)),
     }
     with ledger.assignment() as work:
-        found = work.assigned_keys("C1", asked)
+        found = work.assigned_keys(asked)
         assert found == {BusinessKey("123456789", f"F{i}", date(2025, 3, 1)) for i in range(1, 1_201)}
-        assert work.assigned_keys("C2", {key}) == set()
-        assert work.assigned_keys("C1", set()) == set()
+        assert work.assigned_keys({key}) == {key}  # asked for any client: the seller's receivable
+        assert work.assigned_keys({BusinessKey("552100554", "F1", date(2025, 3, 1))}) == set()
+        assert work.assigned_keys(set()) == set()
 
 
 def test_remittance_numbers_are_gapless_per_client_even_after_a_rollback(ledger: Ledger) -> None:
@@ -335,3 +336,12 @@ def test_a_swallowed_error_still_rolls_the_unit_back(ledger: Ledger) -> None:
         assert work.next_remittance_number("C1") == 2
     with pytest.raises(LedgerError, match="closed"):
         work.next_remittance_number("C1")
+
+
+def test_two_clients_cannot_both_assign_one_sellers_receivable(ledger: Ledger) -> None:
+    """The business key has no client in it: bravo sending ACME's invoice is refused by the database."""
+    _assign(ledger, _envelope(ledger, "k1", client="acme"), [document(1, "F-1")], client="acme")
+    theirs = _envelope(ledger, "k2", client="bravo")
+    with pytest.raises(DuplicateAssignment):
+        _assign(ledger, theirs, [document(1, "F 1")], client="bravo")  # same seller, number, date
+    assert ledger.envelope(theirs).state is EnvelopeState.RECEIVED

@@ -40,7 +40,7 @@ def test_open_migrates_an_empty_database_and_reopening_is_harmless(databases: Da
         Ledger.open(url).close()
         with engine.connect() as conn:
             assert set(inspect(conn).get_table_names()) >= LEDGER_TABLES | {"alembic_version"}
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0002"]
             assert not compare_metadata(
                 MigrationContext.configure(conn, opts={"compare_type": True}), metadata
             )
@@ -101,14 +101,14 @@ def _refused(engine: Engine, sql: str, **params: object) -> None:
         conn.execute(text(sql), params)
 
 
-def test_business_key_is_unique_in_the_schema(ledger: Ledger, raw_engine: Engine) -> None:
+def test_business_key_is_unique_across_clients_in_the_schema(ledger: Ledger, raw_engine: Engine) -> None:
     _populate(ledger)
     with raw_engine.connect() as conn:
         rejected_id = conn.execute(text("SELECT id FROM documents WHERE verdict = 'rejected'")).scalar_one()
-    _refused(
+    _refused(  # another client, same seller, number and date: the seller's receivable is taken
         raw_engine,
         "INSERT INTO assignment_keys (client_id, seller_key, normalised_number, issue_date, document_id) "
-        "VALUES ('C1', '123456789', 'F1', :d, :doc)",
+        "VALUES ('C2', '123456789', 'F1', :d, :doc)",
         d=date(2025, 3, 1),
         doc=rejected_id,
     )

@@ -47,7 +47,7 @@ def test_status_counts_and_sums_exactly(ledger: Ledger) -> None:
                 ],
             ),
             (a2.id, "C1", [document(1, "F-4", "5.00", currency="USD", guaranteed="1.50")]),
-            (b1.id, "C2", [document(1, "F-1", "1.00")]),
+            (b1.id, "C2", [document(1, "F-1", "1.00", seller_key="552100554")]),
         ):
             work.record_outcome(
                 envelope_id,
