@@ -27,11 +27,13 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from gateway import __version__
 from gateway.clock import business_date, parse_as_of
 from gateway.errors import ConfigError, GatewayError, LedgerError
 from gateway.pipeline import CycleReport, ProgressCallback
+from gateway.text import escape_controls
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 DEFAULT_CONFIG = "gateway.toml"
@@ -47,6 +49,20 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
         return parse_as_of(value)
     except ValueError as err:
         raise click.BadParameter(str(err)) from None
+
+
+class EscapingFormatter(logging.Formatter):
+    """Log lines carry names and values from clients' files: a control character in them
+    (an ESC sequence, a NUL) is written escaped, never raw, to the operator's terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(escape_controls(line) for line in super().format(record).split("\n"))
+
+
+def shown(value: object) -> Text:
+    """Any value from outside as terminal-safe text: control characters escaped, and never read
+    as rich markup (a file named ``[/]x.csv`` is a name, not a closing tag)."""
+    return Text("\n".join(escape_controls(line) for line in str(value).split("\n")))
 
 
 class Context:
@@ -104,9 +120,9 @@ def main(ctx: click.Context, config: Path, as_of: date | None, ledger_url: str |
     """Factoring gateway: client invoice batches in, assignment remittances for the factor and
     acknowledgements for the client out, recorded in a ledger that never assigns a receivable twice."""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     ctx.obj = Context(config, as_of, ledger_url)
     from gateway.runtime import tune_memory_for_batches
 
@@ -147,16 +163,20 @@ def demo(workdir: Path, as_json: bool) -> None:
     else:
         _render_cycle(report)
         console.print()
-        console.print(f"Working directory: [bold]{workdir.resolve()}[/]")
-        console.print(f"  configuration:       {config}")
-        console.print(f"  remittances (factor): {settings.factor.remittances.transport.root}")
+        console.print(
+            Text("Working directory: ") + Text(escape_controls(str(workdir.resolve())), style="bold")
+        )
+        console.print(shown(f"  configuration:       {config}"))
+        console.print(shown(f"  remittances (factor): {settings.factor.remittances.transport.root}"))
         for client in settings.clients:
-            console.print(f"  acknowledgements ({client.id}): {client.acknowledgements.transport.root}")
+            console.print(
+                shown(f"  acknowledgements ({client.id}): {client.acknowledgements.transport.root}")
+            )
             for channel in client.inbound:
                 root = channel.transport.root
-                console.print(f"  inbox ({client.id}): {root / 'inbox'}")
-                console.print(f"    archive: {root / 'archive'}  errors: {root / 'error'}")
-        console.print(f"  ledger:              {settings.ledger_url}")
+                console.print(shown(f"  inbox ({client.id}): {root / 'inbox'}"))
+                console.print(shown(f"    archive: {root / 'archive'}  errors: {root / 'error'}"))
+        console.print(shown(f"  ledger:              {settings.ledger_url}"))
         console.print("Run the demo again: the same batches are dropped again and refused as duplicates.")
     sys.exit(EXIT_FAILURE if report.failed_files else EXIT_OK)
 
@@ -319,12 +339,95 @@ def config_check(obj: Context, as_json: bool) -> None:
     if as_json:
         _print_json({"config": str(obj.config), "ok": not problems, "problems": problems})
     elif problems:
-        err_console.print(f"[bold red]{obj.config}: {len(problems)} problem(s)[/]")
+        err_console.print(shown(f"{obj.config}: {len(problems)} problem(s)"), style="bold red")
         for problem in problems:
             err_console.print(f"  {problem}", markup=False, highlight=False)
     else:
-        console.print(f"{obj.config}: OK")
+        console.print(shown(f"{obj.config}: OK"))
     sys.exit(EXIT_USAGE if problems else EXIT_OK)
+
+
+# -- ledger ------------------------------------------------------------------------
+
+
+@main.group()
+def ledger() -> None:
+    """The ledger and the folders bound to it."""
+
+
+@ledger.command("adopt")
+@click.option("--reason", required=True, help="Why (recorded in the ledger with your user name).")
+@click.pass_obj
+def ledger_adopt(obj: Context, reason: str) -> None:
+    """Bind every working folder to the configured ledger, on your word.
+
+    The gateway refuses to start when its folders were worked in with another ledger, or hold
+    processed files beside an empty ledger: a new or replaced ledger would number remittances
+    again from 1 and assign known invoices a second time. When the ledger in use is the right
+    one (a restored backup, a move to PostgreSQL), adopt it; the decision is recorded."""
+    import getpass
+
+    from gateway.ledger import Ledger
+    from gateway.workdir import adopt
+
+    settings = obj.settings()
+    with _guard():
+        opened = Ledger.open(settings.ledger_url, exclusive=True)
+        try:
+            changes = adopt(settings, opened, reason, getpass.getuser())
+        finally:
+            opened.close()
+    if not changes:
+        console.print(shown(f"Every folder already belongs to the ledger {settings.ledger_url}."))
+    for root, previous in changes:
+        console.print(shown(f"{root}: bound to this ledger (was {previous or 'not bound'})"))
+
+
+@ledger.command("info")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def ledger_info(obj: Context, as_json: bool) -> None:
+    """The ledger's identity, which ledger each folder is bound to, and the recorded events."""
+    from gateway.ledger import Ledger
+    from gateway.transports.ledger_binding import read_binding
+    from gateway.workdir import channel_folders
+
+    settings = obj.settings()
+    with _guard():
+        opened = Ledger.open(settings.ledger_url)
+        try:
+            identity, events = opened.identity(), opened.events()
+        finally:
+            opened.close()
+        folders = []
+        for folder in channel_folders(settings):
+            binding = read_binding(folder.root)
+            folders.append(
+                {
+                    "folder": str(folder.root),
+                    "role": folder.label,
+                    "ledger_id": binding.ledger_id if binding else None,
+                }
+            )
+    data = {
+        "ledger_url": settings.ledger_url,
+        "ledger_id": identity,
+        "folders": folders,
+        "events": [
+            {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "detail": e.detail} for e in events
+        ],
+    }
+    if as_json:
+        _print_json(data)
+        return
+    console.print(shown(f"Ledger {identity} at {settings.ledger_url}"))
+    for item in folders:
+        state = "this ledger" if item["ledger_id"] == identity else (item["ledger_id"] or "not bound yet")
+        console.print(shown(f"  {item['folder']} ({item['role']}): {state}"))
+    for event in data["events"]:
+        console.print(
+            shown(f"  {event['at']} {event['kind']} by {event['actor']}: {json.dumps(event['detail'])}")
+        )
 
 
 # -- rendering and helpers -------------------------------------------------------
@@ -338,15 +441,20 @@ def _guard() -> Iterator[None]:
     except ConfigError as err:
         _fail_config(err)
     except LedgerError as err:
-        err_console.print(f"[bold red]Ledger error:[/] {err}", highlight=False)
+        err_console.print(Text("Ledger error: ", style="bold red") + shown(err), highlight=False)
         sys.exit(EXIT_FAILURE)
     except GatewayError as err:
-        err_console.print(f"[bold red]Error:[/] {err}", highlight=False)
+        err_console.print(Text("Error: ", style="bold red") + shown(err), highlight=False)
+        sys.exit(EXIT_FAILURE)
+    except OSError as err:  # a folder or disk the transports did not wrap: still a message, exit 3
+        where = f" ({err.filename})" if err.filename else ""
+        message = f"{err.strerror or err}{where}; the files wait in work/ and are retried"
+        err_console.print(Text("Environment error: ", style="bold red") + shown(message), highlight=False)
         sys.exit(EXIT_FAILURE)
 
 
 def _usage(message: str) -> NoReturn:
-    err_console.print(f"[bold red]Error:[/] {message}", highlight=False)
+    err_console.print(Text("Error: ", style="bold red") + shown(message), highlight=False)
     sys.exit(EXIT_USAGE)
 
 
@@ -403,34 +511,38 @@ def _render_cycle(report: CycleReport) -> None:
         table.add_row(label, str(value))
     console.print(table)
     if report.remittances:
-        console.print("Remittances: " + ", ".join(f"{c} n°{n}" for c, n in report.remittances))
+        console.print(shown("Remittances: " + ", ".join(f"{c} n°{n}" for c, n in report.remittances)))
+    if report.busy_channels:
+        console.print(shown("Held by another process this cycle: " + ", ".join(report.busy_channels)))
     if report.delivered:
         console.print(f"Files delivered: {len(report.delivered)}")
         for name in report.delivered[:20]:
-            console.print(f"  {name}", highlight=False)
+            console.print(Text("  ") + shown(name), highlight=False)
         if len(report.delivered) > 20:
             console.print(f"  … and {len(report.delivered) - 20} more")
 
 
 def _render_validation(result: Any) -> None:
-    mark = "[green]valid[/]" if result.valid else "[red]invalid[/]"
-    console.print(f"{result.path}: {mark} ({result.format}, {result.documents} document(s))")
+    mark = Text("valid", style="green") if result.valid else Text("invalid", style="red")
+    console.print(
+        shown(result.path) + Text(": ") + mark + shown(f" ({result.format}, {result.documents} document(s))")
+    )
     for issue in result.issues:
         where = f" [{issue.location}]" if issue.location else ""
         console.print(
-            f"  {issue.severity.value:7} {issue.code}{where}: {issue.message}", markup=False, highlight=False
+            shown(f"  {issue.severity.value:7} {issue.code}{where}: {issue.message}"), highlight=False
         )
 
 
 def _render_status(data: dict[str, Any]) -> None:
     for section, rows in data.items():
         if not isinstance(rows, list) or not rows:
-            console.print(f"{section}: {rows}")
+            console.print(shown(f"{section}: {rows}"))
             continue
         table = Table(title=section.replace("_", " "))
         columns = list(rows[0].keys())
         for column in columns:
             table.add_column(column.replace("_", " "))
         for row in rows:
-            table.add_row(*(str(row.get(c, "")) for c in columns))
+            table.add_row(*(shown(row.get(c, "")) for c in columns))
         console.print(table)

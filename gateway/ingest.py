@@ -17,6 +17,10 @@ from gateway.settings import ClientSettings
 from gateway.transports.base import Entry
 from gateway.transports.names import safe_name
 
+#: How long ``ingest`` waits for a channel another process is working on (its files are then
+#: left in the inbox, where that process or the next cycle takes them).
+CHANNEL_WAIT_SECONDS = 60.0
+
 
 def ingest_files(
     pipeline: Pipeline, client: ClientSettings, files: Sequence[Path], channel_id: str | None = None
@@ -49,5 +53,5 @@ def ingest_files(
         stat = target.stat()
         entries.append(Entry(route.channel.id, source.name, stat.st_size, stat.st_mtime_ns))
     report = CycleReport(pipeline.business_date())
-    pipeline.process_channel(route, report, entries)
+    pipeline.process_channel(route, report, entries, wait_seconds=CHANNEL_WAIT_SECONDS)
     return report

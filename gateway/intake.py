@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from gateway.factoring.approvals import ApprovalState, split_by_approval
-from gateway.factoring.eligibility import check_eligibility, resolve_debtor
+from gateway.factoring.eligibility import check_eligibility, resolve_debtor, seller_legal_key
 from gateway.ledger import (
     AssignmentWork,
     BusinessKey,
@@ -43,6 +43,7 @@ from gateway.model import (
 )
 from gateway.parsers import parse_file
 from gateway.settings import ClientSettings, DebtorSettings
+from gateway.text import escape_controls, has_controls
 from gateway.validation.document import check_document
 
 _LINE = re.compile(r"line (\d+)")
@@ -118,12 +119,16 @@ def examine(
 
 
 def _business_key(invoice: Invoice, client: ClientSettings) -> BusinessKey | None:
+    """(seller legal id, normalised number, issue date): the same receivable whoever sends it.
+
+    Eligibility only lets through a seller whose identifiers all name the client, so for
+    every document that can be assigned the seller's legal id is the client's SIREN; the
+    key is still taken from the document itself, as the ledger compares it across clients.
+    """
     normalised = normalise_invoice_number(invoice.number)
     if not normalised:
         return None
-    # The seller must be the client (eligibility rejects anything else), so the
-    # client's SIREN is the seller id of every receivable that can be assigned.
-    return BusinessKey(client.siren, normalised, invoice.issue_date)
+    return BusinessKey(seller_legal_key(invoice.seller) or client.siren, normalised, invoice.issue_date)
 
 
 class Decider:
@@ -262,12 +267,28 @@ class Decider:
             format=examined.format,
             content_sha256=examined.content_sha256,
             business_date=business_date,
-            file_issues=file_issues,
+            file_issues=_stored_issues(file_issues),
             documents=documents,
             remittance_number=number,
             outcome_code=outcome.code if outcome else None,
             outcome_message=outcome.message if outcome else None,
         )
+
+
+def _stored(text: str | None) -> str | None:
+    """A value from a client's file as the ledger keeps it: control characters written as
+    escapes (a document holding one is refused, but its acknowledgement still names it, and
+    PostgreSQL refuses a NUL in text while a terminal obeys an ESC sequence)."""
+    return None if text is None else escape_controls(text)
+
+
+def _stored_issues(issues: Sequence[Issue]) -> tuple[Issue, ...]:
+    return tuple(
+        replace(i, message=escape_controls(i.message), location=_stored(i.location))
+        if has_controls(i.message) or (i.location is not None and has_controls(i.location))
+        else i
+        for i in issues
+    )
 
 
 def _kind_word(invoice: Invoice) -> str:
@@ -307,20 +328,20 @@ def _document_records(
         records.append(
             DocumentRecord(
                 position=position,
-                location=inv.location or f"document {position}",
-                number=inv.number,
+                location=_stored(inv.location) or f"document {position}",
+                number=_stored(inv.number),
                 normalised_number=item.key.normalised_number if item.key else None,
-                seller_key=client.siren if item.key else None,
+                seller_key=item.key.seller_key if item.key else None,
                 issue_date=inv.issue_date,
                 due_date=inv.due_date,
                 type_code=inv.type_code,
                 currency=inv.currency,
                 amount=inv.signed_amount,
                 debtor_id=item.debtor.id if item.debtor else None,
-                debtor_name=item.debtor.name if item.debtor else inv.buyer.name,
-                preceding_invoice=inv.preceding_invoices[0] if inv.preceding_invoices else None,
+                debtor_name=item.debtor.name if item.debtor else _stored(inv.buyer.name),
+                preceding_invoice=_stored(inv.preceding_invoices[0]) if inv.preceding_invoices else None,
                 verdict=Verdict.ACCEPTED if line is not None else Verdict.REJECTED,
-                issues=issues,
+                issues=_stored_issues(issues),
                 line_no=line.line_no if line else None,
                 guaranteed=line.guaranteed if line else None,
                 non_guaranteed=line.non_guaranteed if line else None,
@@ -332,8 +353,8 @@ def _document_records(
 def _unreadable_record(position: int, record: RejectedRecord) -> DocumentRecord:
     return DocumentRecord(
         position=position,
-        location=record.location,
-        number=record.number,
+        location=_stored(record.location) or f"document {position}",
+        number=_stored(record.number),
         normalised_number=None,
         seller_key=None,
         issue_date=None,
@@ -345,5 +366,5 @@ def _unreadable_record(position: int, record: RejectedRecord) -> DocumentRecord:
         debtor_name=None,
         preceding_invoice=None,
         verdict=Verdict.REJECTED,
-        issues=record.issues,
+        issues=_stored_issues(record.issues),
     )

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from gateway.clock import business_date
-from gateway.errors import ClaimLost, InputError
+from gateway.errors import ClaimLost, InputError, LedgerError
 from gateway.failpoints import failpoint
 from gateway.intake import Decider, Examined, examine
 from gateway.ledger import (
@@ -40,6 +40,7 @@ from gateway.ledger import (
     EnvelopeState,
     Ledger,
 )
+from gateway.ledger.operations import this_process
 from gateway.limits import DEFAULT_LIMITS, Limits
 from gateway.model import Acknowledgement, Issue, Verdict
 from gateway.settings import ClientSettings, InboundChannel, Settings
@@ -60,6 +61,10 @@ log = logging.getLogger(__name__)
 #: goes to the error area for a person to look at instead of being retried forever.
 MAX_ATTEMPTS = 3
 
+#: A channel lease lasts this long unless renewed (every batch); a node that dies on another
+#: host holds its channels this long at most (on this host, a dead holder is noticed at once).
+LEASE_SECONDS = 600.0
+
 #: The ``.reason.json`` of a refused file lists this many documents; the acknowledgement lists all.
 REASON_DOCUMENTS = 100
 
@@ -79,6 +84,7 @@ class CycleReport:
     rejected_documents: int = 0
     remittances: list[tuple[str, int]] = field(default_factory=list)
     delivered: list[str] = field(default_factory=list)
+    busy_channels: list[str] = field(default_factory=list)  # held by another process this cycle
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -91,6 +97,7 @@ class CycleReport:
             "rejected_documents": self.rejected_documents,
             "remittances": [{"client_id": c, "number": n} for c, n in self.remittances],
             "delivered": list(self.delivered),
+            "busy_channels": list(self.busy_channels),
         }
 
 
@@ -123,6 +130,7 @@ class Pipeline:
         self.outbound = dict(outbound)
         self.limits = limits
         self.progress = progress
+        self.node = this_process()  # how this process signs its channel leases
 
     def business_date(self) -> date:
         return business_date(self.settings.timezone, self.settings.as_of)
@@ -141,19 +149,55 @@ class Pipeline:
 
     def run_cycle(self) -> CycleReport:
         """Scan every inbound channel once and take everything that is ready through."""
+        self.ledger.verify()  # a ledger deleted or replaced since the last cycle stops everything
         report = CycleReport(self.business_date())
         for route in self.inbound:
             self.process_channel(route, report)
         return report
 
     def process_channel(
-        self, route: InboundRoute, report: CycleReport, entries: Sequence[Entry] = ()
+        self,
+        route: InboundRoute,
+        report: CycleReport,
+        entries: Sequence[Entry] = (),
+        *,
+        wait_seconds: float = 0.0,
     ) -> None:
-        """Resume what a crash left in ``work/``, then claim and process what is ready
-        (or exactly ``entries`` when given, e.g. by ``gateway ingest``)."""
+        """Take the channel (skipped when another process holds it), resume what a crash left
+        in ``work/``, then claim and process what is ready (or exactly ``entries`` when given,
+        e.g. by ``gateway ingest``, which waits up to ``wait_seconds`` for the channel)."""
+        channel = route.channel.id
+        if not route.transport.acquire(wait_seconds):
+            log.info(
+                "%s: another process works on this channel (%s); skipped", channel, route.transport.holder()
+            )
+            report.busy_channels.append(channel)
+            return
+        try:
+            lease = f"channel:{channel}"
+            holder = self.ledger.take_lease(lease, self.node, LEASE_SECONDS)
+            if holder is not None:
+                log.info("%s: another node works on this channel (%s); skipped", channel, holder.describe())
+                report.busy_channels.append(channel)
+                return
+            try:
+                self._process_held_channel(route, report, entries)
+            finally:
+                try:
+                    self.ledger.drop_lease(lease, self.node)
+                except LedgerError as err:  # it expires by itself; never hide the error under way
+                    log.warning(
+                        "%s: could not drop the channel lease (%s); it expires by itself", channel, err
+                    )
+        finally:
+            route.transport.release()
+
+    def _process_held_channel(
+        self, route: InboundRoute, report: CycleReport, entries: Sequence[Entry]
+    ) -> None:
         transport = route.transport
         recovered = transport.recover()
-        self._reconcile(route, recovered)
+        self._reconcile(route, recovered, report)
         waiting = list(entries) if entries else transport.scan()
         claimed: list[Entry] = []
         for entry in waiting:
@@ -165,24 +209,40 @@ class Pipeline:
         todo = recovered + claimed
         size = max(1, self.settings.schedules.batch_size)
         for start in range(0, len(todo), size):
+            if start:  # long channels renew their lease batch by batch
+                self.ledger.take_lease(f"channel:{route.channel.id}", self.node, LEASE_SECONDS)
             self._process_batch(route, todo[start : start + size], report)
             self._progress("files", min(start + size, len(todo)), len(todo))
 
-    def _reconcile(self, route: InboundRoute, recovered: Sequence[Entry]) -> None:
-        """Envelopes the ledger has not seen finalised whose file is no longer in ``work/``:
-        the archive move happened just before a crash (delivered), or someone removed the
-        file by hand (not delivered: recorded as failed so that it shows in the status)."""
+    def _reconcile(self, route: InboundRoute, recovered: Sequence[Entry], report: CycleReport) -> None:
+        """Envelopes the ledger has not seen finalised whose file is no longer in ``work/``
+        (this process holds the channel, so no one else is working on them):
+
+        * delivered: the archive move happened just before a crash; finalised now;
+        * decided, not delivered: someone removed the file by hand after the decision; the
+          decision stands and its outputs are delivered, so the factor and the client learn it;
+        * undecided: recorded as failed so that it shows in the status.
+        """
         in_work = {e.transport_key for e in recovered}
         moved: list[int] = []
+        orphans: list[EnvelopeRecord] = []
         for record in self.ledger.unfinished_envelopes(route.channel.id):
             if record.transport_key in in_work:
                 continue
             if record.delivered:
                 moved.append(record.id)
+            elif _decided(record):
+                log.error(
+                    "%s: %s vanished from work/ after its decision", route.channel.id, record.source_name
+                )
+                orphans.append(record)
             elif record.state is not EnvelopeState.FAILED:
                 self.ledger.mark_failed(
                     record.id, "GW-FILE-VANISHED", "The claimed file disappeared from work/."
                 )
+        if orphans:
+            self._deliver(route.client, orphans, report)
+            moved += [r.id for r in orphans]
         if moved:
             self.ledger.mark_finalized(moved)
 
@@ -285,6 +345,7 @@ class Pipeline:
     ) -> dict[int, EnvelopeOutputs]:
         factor_channel = self.settings.factor.remittances
         ack_channel = client.acknowledgements
+        self.ledger.verify()  # never deliver the outputs of a ledger that is no longer there
         outputs = self.ledger.outputs([r.id for r in records])
         factor_files: list[OutboundFile] = []
         client_files: list[OutboundFile] = []

@@ -16,6 +16,7 @@ from gateway.pipeline import InboundRoute, Pipeline, ProgressCallback
 from gateway.settings import Settings
 from gateway.transports.base import OutboundTransport
 from gateway.transports.local import LocalFolderInbound, LocalFolderOutbound
+from gateway.workdir import check_folders
 
 
 def local_routes(settings: Settings) -> tuple[list[InboundRoute], dict[str, OutboundTransport]]:
@@ -53,10 +54,18 @@ def tune_memory_for_batches() -> None:
 def open_pipeline(
     settings: Settings, *, limits: Limits = DEFAULT_LIMITS, progress: ProgressCallback | None = None
 ) -> Iterator[Pipeline]:
-    """The ledger (migrated), the transports and the pipeline; everything closed on exit."""
-    ledger = Ledger.open(settings.ledger_url)
-    routes, outbound = local_routes(settings)
+    """The ledger (migrated, this process its only writer on SQLite, the folders checked to
+    belong to it), the transports and the pipeline; everything closed on exit."""
+    ledger = Ledger.open(settings.ledger_url, exclusive=True)
     try:
+        check_folders(settings, ledger)
+        routes, outbound = local_routes(settings)
+    except BaseException:
+        ledger.close()
+        raise
+    try:
+        for transport in outbound.values():
+            transport.recover()  # temporary files of deliveries a crash interrupted
         yield Pipeline(settings, ledger, routes, outbound, limits=limits, progress=progress)
     finally:
         for route in routes:

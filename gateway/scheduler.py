@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from gateway.errors import LedgerReplaced
 from gateway.pipeline import CycleReport, InboundRoute, Pipeline
 from gateway.settings import Settings
 
@@ -42,6 +43,7 @@ class ScanScheduler:
         self._interval = settings.schedules.scan_interval_seconds
         self._zone = ZoneInfo(settings.timezone)
         self._stopping = threading.Event()
+        self.fatal: LedgerReplaced | None = None  # why the daemon stopped by itself
         self._again = threading.Event()
         self._scheduler = BlockingScheduler(
             timezone=self._zone,
@@ -61,7 +63,8 @@ class ScanScheduler:
         )
 
     def run(self) -> None:
-        """Block until SIGTERM or SIGINT; the cycle under way finishes its batch first."""
+        """Block until SIGTERM or SIGINT (the cycle under way finishes its batch first), or until
+        the ledger turns out deleted or replaced: then raise :class:`LedgerReplaced`."""
         for route in self._pipeline.inbound:
             threading.Thread(
                 target=self._watch, args=(route,), name=f"watch-{route.channel.id}", daemon=True
@@ -72,6 +75,8 @@ class ScanScheduler:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+        if self.fatal is not None:
+            raise self.fatal
 
     def wake(self) -> None:
         """Ask for a cycle now (or right after the one under way)."""
@@ -82,7 +87,16 @@ class ScanScheduler:
     def _cycle(self) -> None:
         while not self._stopping.is_set():
             self._again.clear()
-            self._on_report(self._pipeline.run_cycle())
+            try:
+                report = self._pipeline.run_cycle()
+            except LedgerReplaced as err:
+                # Not a passing fault: every further cycle would assign into the wrong ledger.
+                log.critical("stopping: %s", err)
+                self.fatal = err
+                self._stopping.set()
+                self._scheduler.shutdown(wait=False)
+                return
+            self._on_report(report)
             if not self._again.is_set():
                 return
 

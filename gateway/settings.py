@@ -26,6 +26,9 @@ class ContractTerms:
     max_term_days: int  # latest acceptable due date, counted from the issue date
     notified: bool  # True: debtors are told to pay the factor
     currencies: tuple[str, ...]  # ISO 4217 codes the contract covers
+    # Largest amount one document may carry (invoice or credit note, in its own currency): beyond it the
+    # amount is a typing error, not a receivable. The default here is the configuration's default too.
+    max_invoice_amount: Decimal = Decimal("10000000.00")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,11 @@ class LocalFolderSettings:
     # or "closed" (closed after its last write, seen by the watcher; else as "stable")
     stable_seconds: float = 2.0
     done_marker: bool = False  # outbound: write NAME.done after NAME
+    # inbound: a file left in the inbox (hidden, temporary name, folder, empty) unchanged this long
+    # is reported once with a WARNING
+    report_after_seconds: float = 600.0
+    # inbound, "stable"/"closed": an empty file unchanged this long is taken (and refused as empty)
+    empty_after_seconds: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)

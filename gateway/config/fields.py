@@ -267,6 +267,7 @@ class DecimalText(HumanField[Decimal]):
     TOML numbers reach us as ``Decimal`` already (the loader parses floats with
     ``parse_float=Decimal``); a real ``float`` is converted through ``str()``.
     ``places`` is a maximum scale that is *checked*, never applied by rounding.
+    ``above`` is an exclusive lower bound, for amounts that must be more than zero.
     """
 
     def __init__(
@@ -274,12 +275,14 @@ class DecimalText(HumanField[Decimal]):
         *,
         minimum: Decimal | None = None,
         maximum: Decimal | None = None,
+        above: Decimal | None = None,
         places: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.minimum = minimum
         self.maximum = maximum
+        self.above = above
         self.places = places
 
     def convert(self, value: Any) -> Decimal:
@@ -287,6 +290,8 @@ class DecimalText(HumanField[Decimal]):
         exponent = number.as_tuple().exponent
         if self.places is not None and isinstance(exponent, int) and -exponent > self.places:
             raise ValidationError(f"must have at most {self.places} decimals (got {shown(number)})")
+        if self.above is not None and number <= self.above:
+            raise ValidationError(f"must be more than {self.above} (got {shown(number)})")
         low, high = self.minimum, self.maximum
         if (low is not None and number < low) or (high is not None and number > high):
             if low is not None and high is not None:

@@ -162,6 +162,8 @@ class ContractSection(Section):
     max_term_days = Whole(minimum=1, maximum=365, load_default=90)
     notified = Flag(load_default=True)
     currencies = TextList(Currency(), non_empty=True, load_default=("EUR",))
+    # No load_default: when absent, ContractTerms' own default applies (one place for it).
+    max_invoice_amount = DecimalText(above=ZERO, places=2)
 
     @validates_schema(skip_on_field_errors=False)
     def _advance_and_reserve_fit(self, data: dict[str, Any], **_: Any) -> None:
@@ -350,6 +352,46 @@ class ConfigurationFile(Section):
         errors.raise_if_any()
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _client_sirens_unique(self, data: dict[str, Any], original_data: dict[str, Any], **_: Any) -> None:
+        """A receivable belongs to one seller: with two clients on one SIREN, the same invoice could
+        be assigned through either channel and the business key could not say whose it is."""
+        errors = ErrorTree()
+        seen: dict[str, str] = {}  # SIREN → the first client that has it
+        for client_id, client in _raw_clients(original_data):
+            siren = _valid(Siren(), client.get("siren"))
+            if siren is None:
+                continue
+            if siren in seen:
+                first = seen[siren]
+                errors.add(
+                    ("clients", client_id, "siren"),
+                    f"SIREN {siren} is already the siren of client {first} (clients.{first}.siren): a "
+                    "receivable belongs to one seller, so two clients cannot share a SIREN",
+                )
+            else:
+                seen[siren] = client_id
+        errors.raise_if_any()
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _debtor_identities_unique_per_client(
+        self, data: dict[str, Any], original_data: dict[str, Any], **_: Any
+    ) -> None:
+        """Invoices find their debtor by SIREN, then VAT number: two debtors of one client sharing
+        either could not be told apart, and one's documents would consume the other's approval."""
+        errors = ErrorTree()
+        for client_id, client in _raw_clients(original_data):
+            debtors = client.get("debtors")
+            if not isinstance(debtors, list):
+                continue
+            sirens: dict[str, str] = {}  # SIREN, given or inside a French VAT number → where first seen
+            vats: dict[str, str] = {}
+            for label, debtor in zip(entry_labels(debtors), debtors, strict=True):
+                if isinstance(debtor, dict):
+                    segments = ("clients", client_id, "debtors", label)
+                    _check_debtor_identity(debtor, segments, sirens, vats, errors)
+        errors.raise_if_any()
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _folders_not_shared(self, data: dict[str, Any], original_data: dict[str, Any], **_: Any) -> None:
         """A client must never see another client's files, nor the factor's remittances."""
         folders = list(_raw_folders(original_data))
@@ -403,6 +445,51 @@ def _raw_clients(original: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]
         for client_id, client in clients.items():
             if isinstance(client, dict):
                 yield client_id, client
+
+
+def _valid(field: Text, value: Any) -> str | None:
+    """``value`` as the field stores it (compacted), or ``None`` when invalid (reported by the field).
+
+    Rules across tables read the raw file, so that they run even when another
+    key of the same table failed; comparing stored forms makes ``"552 100 554"``
+    and ``"552100554"`` the same number.
+    """
+    try:
+        return field.convert(value)
+    except ValidationError:
+        return None
+
+
+def _check_debtor_identity(
+    debtor: dict[str, Any],
+    segments: Segments,
+    sirens: dict[str, str],
+    vats: dict[str, str],
+    errors: ErrorTree,
+) -> None:
+    """Report ``debtor`` when its SIREN or VAT number is an earlier debtor's; then remember its own.
+
+    ``sirens`` and ``vats`` say where each number was first seen, in words for the message.
+    """
+    siren = _valid(Siren(), debtor.get("siren"))
+    vat = _valid(VatId(), debtor.get("vat_id"))
+    embedded = french_vat_siren(vat) if vat else None
+    apart = "invoices could not tell the two debtors apart"
+    if siren is not None and siren in sirens:
+        errors.add((*segments, "siren"), f"SIREN {siren} is already {sirens[siren]}: {apart}")
+    elif vat is not None and vat in vats:
+        errors.add((*segments, "vat_id"), f"VAT number {vat} is already {vats[vat]}: {apart}")
+    elif embedded is not None and siren is None and embedded in sirens:
+        errors.add(
+            (*segments, "vat_id"),
+            f"French VAT number {vat} belongs to SIREN {embedded}, already {sirens[embedded]}: {apart}",
+        )
+    if siren is not None:
+        sirens.setdefault(siren, f"the siren of {dotted(segments)}")
+    if embedded is not None:
+        sirens.setdefault(embedded, f"the SIREN in the vat_id of {dotted(segments)}")
+    if vat is not None:
+        vats.setdefault(vat, f"the vat_id of {dotted(segments)}")
 
 
 def _raw_inbound_channels(original: dict[str, Any]) -> Iterator[tuple[Segments, dict[str, Any]]]:

@@ -3,8 +3,14 @@
 These are the factor's eligibility rules (brief §1.5): the seller must be the
 client, the debtor must be one the factor knows, the currency covered, the
 due date neither past nor beyond the contract's maximum term, the amount
-positive. Each failure is an issue on the document; the acknowledgement
-tells the client which rule and which value.
+positive and not beyond what the contract deems plausible for one document.
+Each failure is an issue on the document; the acknowledgement tells the
+client which rule and which value.
+
+The seller is the client only when *every* identifier it is given names the
+client: a SIREN of one company beside the VAT number of another could be an
+invoice of someone else's sent through this client's channel, and the factor
+would buy a receivable that is not the client's to sell.
 
 The debtor is found by SIREN, then by VAT number. A client may have hundreds
 of debtors and a batch 100,000 rows, so each client's lookup tables are
@@ -16,12 +22,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from gateway.model import Invoice, Issue, Party
+from gateway.model import Invoice, Issue, Party, PartyId
 from gateway.settings import ClientSettings, DebtorSettings
+from gateway.text import escape_controls
 
 _ID_NOISE = re.compile(r"[\s.\-/]")
-_FRENCH_VAT = re.compile(r"FR[0-9A-Z]{2}(\d{9})")
+_FRENCH_VAT = re.compile(r"FR[0-9A-Z]{2}([0-9]{9})")
+_VAT_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 def compact_id(value: str) -> str:
@@ -75,32 +84,157 @@ def _index(client: ClientSettings) -> _DebtorIndex:
     return index
 
 
-_candidates: dict[int, tuple[Party, tuple[str, ...]]] = {}
-_MAX_CANDIDATES = 65536
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """One identifier of a party and the SIREN it names (``None``: a VAT number of another country)."""
+
+    words: str  # "SIREN", "SIRET", "VAT number"
+    term: str  # the business term it came in: BT-29, BT-30, BT-31
+    value: str  # compacted
+    siren: str | None
 
 
-def _siren_candidates(party: Party) -> tuple[str, ...]:
-    """``party.siren_candidates()``, remembered per party object.
+@dataclass(frozen=True, slots=True)
+class _PartyFacts:
+    """What the rules need to know about one party, worked out once per party object."""
 
-    Parsers share one Party object between the rows of the same debtor, so
-    identity is the cheap key (hashing and comparing parties costs more than
-    the lookup saves); the entry holds the party so its id stays its own.
+    sirens: tuple[str, ...]  # the SIRENs a debtor is looked up by (:meth:`Party.siren_candidates`)
+    claims: tuple[_Claim, ...]  # identifier by identifier, as the seller check reads them
+    conflicts: tuple[str, ...]  # one sentence per identifier that names another company
+    siren: str | None  # the one SIREN all identifiers agree on; None without SIREN or when they disagree
+    legal_key: str | None  # see :func:`seller_legal_key`
+
+    @property
+    def claimed_sirens(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.siren for c in self.claims if c.siren is not None))
+
+
+_facts_cache: dict[int, tuple[Party, _PartyFacts]] = {}
+_MAX_FACTS = 65536
+
+
+def _facts(party: Party) -> _PartyFacts:
+    """The party's facts, remembered per party object.
+
+    Parsers share one Party object between the rows of the same seller or
+    debtor, so identity is the cheap key (hashing and comparing parties costs
+    more than the lookup saves); the entry holds the party so its id stays its own.
     """
-    hit = _candidates.get(id(party))
+    hit = _facts_cache.get(id(party))
     if hit is not None and hit[0] is party:
         return hit[1]
-    found = party.siren_candidates()
-    if len(_candidates) >= _MAX_CANDIDATES:
-        _candidates.clear()
-    _candidates[id(party)] = (party, found)
-    return found
+    facts = _work_out_facts(party)
+    if len(_facts_cache) >= _MAX_FACTS:
+        _facts_cache.clear()
+    _facts_cache[id(party)] = (party, facts)
+    return facts
+
+
+def _work_out_facts(party: Party) -> _PartyFacts:
+    claims = _claims(party)
+    reference = next((c for c in claims if c.siren is not None), None)
+    conflicts: tuple[str, ...] = ()
+    if reference is not None:
+        conflicts = tuple(_conflict(c, reference) for c in claims if c.siren != reference.siren)
+    siren = reference.siren if reference is not None and not conflicts else None
+    legal_key = _legal_key(party, reference, conflicts)
+    return _PartyFacts(party.siren_candidates(), claims, conflicts, siren, legal_key)
+
+
+def _claims(party: Party) -> tuple[_Claim, ...]:
+    """The SIREN each identifier names: legal id (BT-30) first, then identifiers (BT-29), then VAT (BT-31).
+
+    As in :meth:`Party.siren_candidates`, 9 digits under scheme 0002 are a
+    SIREN and 14 digits under 0009 a SIRET. A number *without* scheme is read
+    the same way only when the VAT number is not another country's: a
+    Norwegian organisation number has 9 digits too, and calling it a SIREN
+    would make the message wrong (the document is refused either way).
+    """
+    vat = compact_id(party.vat_id) if party.vat_id else ""
+    french = _FRENCH_VAT.fullmatch(vat)
+    foreign = french is None and _VAT_COUNTRY.match(vat) is not None and not vat.startswith("FR")
+    found: list[_Claim] = []
+    ids = [(party.legal_id, "BT-30")] if party.legal_id is not None else []
+    ids += [(pid, "BT-29") for pid in party.identifiers]
+    for pid, term in ids:
+        claim = _company_number_claim(pid, term, schemeless=not foreign)
+        if claim is not None:
+            found.append(claim)
+    if french is not None:
+        found.append(_Claim("VAT number", "BT-31", vat, french.group(1)))
+    elif foreign:
+        found.append(_Claim("VAT number", "BT-31", vat, None))
+    return tuple(found)
+
+
+def _company_number_claim(pid: PartyId, term: str, *, schemeless: bool) -> _Claim | None:
+    digits = compact_id(pid.value)
+    if not (digits.isdigit() and digits.isascii()) or (pid.scheme is None and not schemeless):
+        return None
+    if pid.scheme in ("0002", None) and len(digits) == 9:
+        return _Claim("SIREN", term, digits, digits)
+    if pid.scheme in ("0009", None) and len(digits) == 14:
+        return _Claim("SIRET", term, digits, digits[:9])
+    return None
+
+
+def _conflict(claim: _Claim, reference: _Claim) -> str:
+    """``The seller's VAT number FR40303265045 (BT-31) belongs to SIREN 303265045, but its SIREN is …``."""
+    if reference.words == "SIREN":
+        theirs = f"its SIREN is {reference.value} ({reference.term})"
+    else:
+        theirs = (
+            f"its {reference.words} {reference.value} ({reference.term}) belongs to SIREN {reference.siren}"
+        )
+    value = escape_controls(claim.value)
+    if claim.siren is None:
+        return f"The seller's {claim.words} {value} ({claim.term}) is not a French one, but {theirs}."
+    if claim.words == "SIREN":
+        return f"The seller is also given SIREN {value} ({claim.term}), but {theirs}."
+    return f"The seller's {claim.words} {value} ({claim.term}) belongs to SIREN {claim.siren}, but {theirs}."
+
+
+def _legal_key(party: Party, reference: _Claim | None, conflicts: tuple[str, ...]) -> str | None:
+    if conflicts:
+        return None
+    if reference is not None:
+        return reference.siren
+    if party.vat_id and compact_id(party.vat_id):
+        return f"VAT:{compact_id(party.vat_id)}"
+    legal = party.legal_id
+    if legal is not None and compact_id(legal.value):
+        return f"{legal.scheme or ''}:{compact_id(legal.value)}"
+    return None
+
+
+def seller_legal_key(party: Party) -> str | None:
+    """The seller's legal identity in the ledger's business key, the same whichever client sends it.
+
+    A receivable belongs to its seller, so duplicates are found across all
+    clients by this key: the one SIREN all the seller's identifiers agree on
+    (9 digits, as the keys of assigned receivables already are); for a seller
+    without SIREN, its VAT number as ``VAT:DE136695976``; else its legal id
+    as ``scheme:value`` (compacted). ``None`` when the seller has none of
+    these, or when its identifiers name different companies: such a document
+    is refused (GW-SELLER-IDS-DISAGREE), never keyed.
+
+    >>> seller_legal_key(Party(legal_id=PartyId("732 829 320", "0002"), vat_id="FR44732829320"))
+    '732829320'
+    >>> seller_legal_key(Party(vat_id="de 136 695 976"))
+    'VAT:DE136695976'
+    >>> seller_legal_key(Party(legal_id=PartyId("HRB 1234", "0204")))
+    '0204:HRB1234'
+    >>> seller_legal_key(Party(legal_id=PartyId("732829320", "0002"), vat_id="FR40303265045")) is None
+    True
+    """
+    return _facts(party).legal_key
 
 
 def resolve_debtor(invoice: Invoice, client: ClientSettings) -> DebtorSettings | None:
     """The client's debtor this document is on: by the buyer's SIRENs, else by its VAT number."""
     index = _index(client)
     buyer = invoice.buyer
-    for siren in _siren_candidates(buyer):
+    for siren in _facts(buyer).sirens:
         debtor = index.by_siren.get(siren)
         if debtor is not None:
             return debtor
@@ -116,24 +250,14 @@ def check_eligibility(invoice: Invoice, client: ClientSettings, business_date: d
     index = _index(client)
     contract = client.contract
 
-    seller_sirens = _siren_candidates(invoice.seller)
-    if index.client_siren not in seller_sirens:
-        given = f"SIREN {', '.join(seller_sirens)}" if seller_sirens else "no SIREN"
-        issues.append(
-            Issue(
-                "GW-SELLER-NOT-CLIENT",
-                f"The seller of this {_kind(invoice)} ({given}) is not {client.name} (SIREN {client.siren}), "
-                "the client this channel belongs to.",
-                location=location,
-            )
-        )
+    _check_seller(invoice, client, index.client_siren, issues)
 
     if invoice.currency not in contract.currencies:
         issues.append(
             Issue(
                 "GW-CURRENCY-NOT-ALLOWED",
-                f"The currency {invoice.currency} is not covered by the factoring contract of {client.name}, "
-                f"which covers {', '.join(contract.currencies)}.",
+                f"The currency {escape_controls(invoice.currency)} is not covered by the factoring contract "
+                f"of {client.name}, which covers {', '.join(contract.currencies)}.",
                 location=location,
             )
         )
@@ -160,7 +284,56 @@ def check_eligibility(invoice: Invoice, client: ClientSettings, business_date: d
                 location=location,
             )
         )
+    if amount is not None and abs(amount) > contract.max_invoice_amount:
+        issues.append(
+            Issue(
+                "GW-AMOUNT-IMPLAUSIBLE",
+                f"The amount {_grouped(abs(amount))} {escape_controls(invoice.currency)} is above the "
+                f"{_grouped(contract.max_invoice_amount)} the contract of {client.name} allows for one "
+                "document; check the amount (a misplaced decimal point?), or ask the factor to raise the "
+                "contract's limit.",
+                location=location,
+            )
+        )
     return issues
+
+
+def _check_seller(invoice: Invoice, client: ClientSettings, client_siren: str, issues: list[Issue]) -> None:
+    """The seller's identifiers must agree, and the SIREN they agree on must be the client's."""
+    seller = _facts(invoice.seller)
+    if seller.conflicts:
+        issues.append(
+            Issue(
+                "GW-SELLER-IDS-DISAGREE",
+                " ".join(seller.conflicts) + " All the seller's identifiers must name the same company, "
+                f"otherwise the factor cannot tell whose receivable this {_kind(invoice)} is.",
+                location=invoice.location,
+            )
+        )
+    if seller.siren == client_siren:
+        return
+    if seller.conflicts:
+        message = (
+            f"The seller of this {_kind(invoice)} cannot be recognised as {client.name} "
+            f"(SIREN {client.siren}), the client this channel belongs to: its identifiers do not all name "
+            "the same company."
+        )
+    else:
+        sirens = seller.claimed_sirens
+        given = f"SIREN {', '.join(sirens)}" if sirens else "no SIREN"
+        message = (
+            f"The seller of this {_kind(invoice)} ({given}) is not {client.name} (SIREN {client.siren}), "
+            "the client this channel belongs to."
+        )
+    issues.append(Issue("GW-SELLER-NOT-CLIENT", message, location=invoice.location))
+
+
+def _grouped(amount: Decimal) -> str:
+    """``10,000,000.00``: a large amount people can read at a glance (never rounded)."""
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -2:
+        return f"{amount:,.2f}"
+    return f"{amount:,f}"
 
 
 def _check_due_date(invoice: Invoice, max_term_days: int, business_date: date, issues: list[Issue]) -> None:
@@ -200,12 +373,12 @@ def _check_due_date(invoice: Invoice, max_term_days: int, business_date: date, i
 def _unknown_debtor_message(invoice: Invoice, client: ClientSettings) -> str:
     buyer = invoice.buyer
     sought: list[str] = []
-    sirens = _siren_candidates(buyer)
+    sirens = _facts(buyer).sirens
     if sirens:
         sought.append(f"SIREN {', '.join(sirens)}")
     if buyer.vat_id:
-        sought.append(f"VAT number {compact_id(buyer.vat_id)}")
-    name = f"the buyer {buyer.name}" if buyer.name else "the buyer"
+        sought.append(f"VAT number {escape_controls(compact_id(buyer.vat_id))}")
+    name = f"the buyer {escape_controls(buyer.name)}" if buyer.name else "the buyer"
     if not sought:
         return (
             f"{name[0].upper()}{name[1:]} has neither a SIREN nor a VAT number, so it cannot be matched "

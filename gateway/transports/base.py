@@ -6,16 +6,25 @@ an SFTP server, memory in tests). It never looks inside a file; only
 
 Inbound life of a file::
 
-    scan()  -> [Entry]           what is complete and waiting (readiness rules applied)
+    acquire() -> bool            take the channel for this process (one process per channel folder)
+    scan()  -> [Entry]           what is complete and waiting (readiness rules applied);
+                                 ignored() then lists what stays in the inbox and why
     claim(entry) -> Entry        take it (local: rename inbox/ -> work/); ClaimLost if gone
     read(entry)  -> bytes        its content (capped by Limits.max_file_bytes)
     finalize(entry, outcome)     after the ledger commit: archive/YYYY/MM/DD/ or error/ + .reason.json
-    recover() -> [Entry]         entries claimed earlier but never finalised (crash): resume them
+    recover() -> [Entry]         entries claimed earlier but never finalised (crash): resume them;
+                                 only while the channel is acquired (else TransportError)
+    release() / close()          give the channel back
 
 Outbound::
 
     deliver(files)               atomic per file (temp name, fsync, rename), durable on return,
                                  never overwrites a different file (identical content = already done)
+    recover() -> [str]           remove temporaries of deliveries interrupted by a crash
+
+Failures of the environment (a full disk, a folder that became a file) are raised as
+``TransportError`` (inbound) or ``DeliveryError`` (outbound) saying what was being done,
+the path and the reason; the file being processed stays where it was.
 """
 
 from __future__ import annotations
@@ -62,6 +71,20 @@ class Finalization:
 
 
 @dataclass(frozen=True, slots=True)
+class IgnoredFile:
+    """Something in the inbox that scan() does not return, and why: reported, never silent.
+
+    A hidden file, a temporary upload name, a folder, or an empty file still waiting
+    for its content would otherwise sit there forever without a word.
+    """
+
+    name: str  # as on disk, escaped (``repr``) when it holds unprintable characters
+    reason: str  # plain words for the operator
+    size: int
+    age_seconds: float  # since its last modification
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundFile:
     name: str
     data: bytes
@@ -70,9 +93,26 @@ class OutboundFile:
 class InboundTransport(Protocol):
     channel: str
 
+    def acquire(self, wait_seconds: float = 0.0) -> bool:
+        """Take this channel for this process (waiting up to ``wait_seconds``); ``False`` if another
+        live process holds it. Held until :meth:`release` or :meth:`close`, or the process ends."""
+        ...
+
+    def release(self) -> None: ...
+
+    def holder(self) -> str | None:
+        """Who holds the channel ("pid 1234 on host x since 2026-12-02T11:00:00Z"), for messages."""
+        ...
+
     def scan(self) -> list[Entry]: ...
 
-    def recover(self) -> list[Entry]: ...
+    def ignored(self) -> list[IgnoredFile]:
+        """What the last :meth:`scan` saw in the inbox and left there (see :class:`IgnoredFile`)."""
+        ...
+
+    def recover(self) -> list[Entry]:
+        """Claimed and never finalised, oldest first; :class:`TransportError` unless acquired."""
+        ...
 
     def claim(self, entry: Entry) -> Entry: ...
 
@@ -91,5 +131,9 @@ class OutboundTransport(Protocol):
     channel: str
 
     def deliver(self, files: Sequence[OutboundFile]) -> None: ...
+
+    def recover(self) -> list[str]:
+        """Remove what interrupted deliveries left (temporary files); the names removed."""
+        ...
 
     def close(self) -> None: ...

@@ -6,18 +6,25 @@ files with :meth:`MemoryInbound.drop` and looks at :attr:`MemoryInbound.archived
 in a :class:`MemoryFolders` object that outlives the transport, so a test can
 "restart" (``MemoryInbound(channel, folders=old.folders)``) and see what a
 crash left in ``work``.
+
+The channel lock lives in the :class:`MemoryFolders` too, so two transports on the
+same folders exclude each other as two processes on one folder do. Like the kernel's
+``flock`` for a killed process, a transport that is garbage-collected (``del`` in a
+test: "the process died") no longer holds it.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from gateway.errors import ClaimLost, DeliveryError, LimitExceeded, TransportError
-from gateway.transports.base import Entry, Finalization, OutboundFile, Outcome
+from gateway.transports.base import Entry, Finalization, IgnoredFile, OutboundFile, Outcome
+from gateway.transports.channel_lock import POLL_SECONDS, this_process
 from gateway.transports.names import quarantine_name, safe_name
 
 
@@ -30,6 +37,17 @@ class StoredFile:
 
 
 @dataclass
+class MemoryLock:
+    """The channel lock of a :class:`MemoryFolders`: which transport holds it (weakly), since when."""
+
+    owner: weakref.ref[object] | None = None
+    description: str | None = None
+
+    def holder(self) -> object | None:
+        return self.owner() if self.owner is not None else None
+
+
+@dataclass
 class MemoryFolders:
     """The four folders of a channel; archive and error are flat (name with ``.1``... on a clash)."""
 
@@ -37,6 +55,7 @@ class MemoryFolders:
     work: dict[str, StoredFile] = field(default_factory=dict)
     archive: dict[str, StoredFile] = field(default_factory=dict)
     error: dict[str, StoredFile] = field(default_factory=dict)
+    lock: MemoryLock = field(default_factory=MemoryLock)
 
 
 _ticks = itertools.count(1)
@@ -55,6 +74,25 @@ class MemoryInbound:
     def errors(self) -> dict[str, StoredFile]:
         return self.folders.error
 
+    def acquire(self, wait_seconds: float = 0.0) -> bool:
+        """Take the folders' lock (see the module docstring); not counted, like the local folder's."""
+        deadline = time.monotonic() + max(0.0, wait_seconds)
+        while (holder := self.folders.lock.holder()) not in (None, self):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(POLL_SECONDS, remaining))
+        if holder is None:
+            self.folders.lock = MemoryLock(weakref.ref(self), this_process(time.time()))
+        return True
+
+    def release(self) -> None:
+        if self.folders.lock.holder() is self:
+            self.folders.lock = MemoryLock()
+
+    def holder(self) -> str | None:
+        return self.folders.lock.description if self.folders.lock.holder() is not None else None
+
     def drop(self, name: str, data: bytes, mtime_ns: int | None = None) -> None:
         """What a client's upload does: the file appears, complete, in the inbox."""
         stamp = mtime_ns if mtime_ns is not None else time.time_ns() + next(_ticks)
@@ -69,7 +107,13 @@ class MemoryInbound:
         entries = [Entry(self.channel, n, len(f.data), f.mtime_ns) for n, f in self.folders.inbox.items()]
         return sorted(entries, key=lambda e: (e.mtime_ns, e.name))
 
+    def ignored(self) -> list[IgnoredFile]:
+        """Nothing: a drop is complete at once, and unsafe names are parked by :meth:`scan`."""
+        return []
+
     def recover(self) -> list[Entry]:
+        if self.folders.lock.holder() is not self:
+            raise TransportError(f"{self.channel}: recover() needs the channel lock; call acquire() first")
         entries = [Entry(self.channel, n, len(f.data), f.mtime_ns) for n, f in self.folders.work.items()]
         return sorted(entries, key=lambda e: (e.mtime_ns, e.name))
 
@@ -114,7 +158,8 @@ class MemoryInbound:
         """Returns at once: tests drive the cycles themselves."""
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Release the channel."""
+        self.release()
 
 
 class MemoryOutbound:
@@ -135,6 +180,10 @@ class MemoryOutbound:
             if batch.setdefault(file.name, file.data) != file.data:
                 raise DeliveryError(f"{self.channel}: two different files named {file.name} in one delivery")
         self.files.update(batch)
+
+    def recover(self) -> list[str]:
+        """Nothing to clean: a memory delivery is never half done."""
+        return []
 
     def close(self) -> None:
         """Nothing to release."""

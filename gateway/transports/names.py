@@ -90,3 +90,15 @@ def quarantine_name(raw: str) -> str:
     """
     digest = hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return f"refused-name-{digest}"
+
+
+def display_name(raw: str) -> str:
+    """``raw`` as it is when every character prints, else its ``repr``: no escape sequence
+    from a file name ever reaches a terminal or a log.
+
+    >>> display_name(".facture.csv")
+    '.facture.csv'
+    >>> display_name("evil\\x1b[31m.csv")
+    "'evil\\\\x1b[31m.csv'"
+    """
+    return raw if raw.isprintable() else repr(raw)

@@ -8,11 +8,19 @@ their ERP without asking what the gateway meant.
 Identifier checks go through python-stdnum. A batch repeats the same seller
 and a few hundred debtors over thousands of rows, so validity is cached per
 distinct value.
+
+Values from the file are shown through :func:`gateway.text.escape_controls`:
+a message must never carry a raw control character to the reader's screen.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 import re
+import types
+import typing
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import lru_cache
 
@@ -30,6 +38,7 @@ from gateway.model import (
     PartyId,
     Severity,
 )
+from gateway.text import describe_control, escape_controls, find_controls
 
 SUPPORTED_TYPE_CODES = INVOICE_TYPE_CODES | CREDIT_NOTE_TYPE_CODES
 
@@ -132,6 +141,7 @@ def check_document(invoice: Invoice) -> list[Issue]:
     """Every problem found in ``invoice``; empty when it is fine. Pure, never raises."""
     issues: list[Issue] = []
     location = invoice.location
+    _check_controls(invoice, issues, location)
     _check_required(invoice, issues, location)
     _check_totals(invoice, issues, location)
     _check_amount_sizes(invoice, issues, location)
@@ -143,7 +153,8 @@ def check_document(invoice: Invoice) -> list[Issue]:
         issues.append(
             Issue(
                 "GW-TYPE-CODE-UNSUPPORTED",
-                f"The document type code (BT-3) '{invoice.type_code}' is not one the gateway accepts: use an "
+                f"The document type code (BT-3) '{escape_controls(invoice.type_code)}' is not one the "
+                "gateway accepts: use an "
                 f"invoice code ({', '.join(sorted(INVOICE_TYPE_CODES, key=int))}) or a credit note code "
                 f"({', '.join(sorted(CREDIT_NOTE_TYPE_CODES, key=int))}).",
                 location=location,
@@ -155,7 +166,7 @@ def check_document(invoice: Invoice) -> list[Issue]:
             issues.append(
                 Issue(
                     "GW-CURRENCY-INVALID",
-                    f"The {term} '{currency}' is not an ISO 4217 currency code such as EUR.",
+                    f"The {term} '{escape_controls(currency)}' is not an ISO 4217 currency code such as EUR.",
                     location=location,
                 )
             )
@@ -163,8 +174,8 @@ def check_document(invoice: Invoice) -> list[Issue]:
         issues.append(
             Issue(
                 "GW-CREDIT-NOTE-NO-REFERENCE",
-                f"Credit note {invoice.number} does not say which invoice it reduces (preceding invoice, "
-                "BT-25); the factor may ask for it.",
+                f"Credit note {escape_controls(invoice.number)} does not say which invoice it reduces "
+                "(preceding invoice, BT-25); the factor may ask for it.",
                 severity=Severity.WARNING,
                 location=location,
             )
@@ -267,16 +278,16 @@ def _party_problems(party: Party, terms: tuple[str, str, str, str | None]) -> tu
             found.append(
                 (
                     "GW-SIREN-INVALID",
-                    f"The {role} SIREN ({term}) '{pid.value}' is not a valid SIREN: it must have 9 digits, "
-                    "the last one a check digit.",
+                    f"The {role} SIREN ({term}) '{escape_controls(pid.value)}' is not a valid SIREN: it must "
+                    "have 9 digits, the last one a check digit.",
                 )
             )
         elif pid.scheme == "0009" and not siret_is_valid(pid.value):
             found.append(
                 (
                     "GW-SIRET-INVALID",
-                    f"The {role} SIRET ({term}) '{pid.value}' is not a valid SIRET: it must have 14 digits "
-                    "(the SIREN and the establishment number), the last one a check digit.",
+                    f"The {role} SIRET ({term}) '{escape_controls(pid.value)}' is not a valid SIRET: it must "
+                    "have 14 digits (the SIREN and the establishment number), the last one a check digit.",
                 )
             )
     if party.vat_id is not None and not vat_is_valid(party.vat_id):
@@ -284,8 +295,255 @@ def _party_problems(party: Party, terms: tuple[str, str, str, str | None]) -> tu
         found.append(
             (
                 "GW-VAT-INVALID",
-                f"The {role} VAT number{where} '{party.vat_id}' is not valid: it must start with the "
-                "country code (FR for France) and pass that country's check.",
+                f"The {role} VAT number{where} '{escape_controls(party.vat_id)}' is not valid: it must start "
+                "with the country code (FR for France) and pass that country's check.",
             )
         )
     return tuple(found)
+
+
+# -- control characters ------------------------------------------------------------------
+
+#: Where a text value sits, by attribute names from the invoice down (indexes left out):
+#: (the words people read, the business term). Party fields are in :data:`_PARTY_TERMS`.
+_TEXT_TERMS: dict[tuple[str, ...], tuple[str, str | None]] = {
+    ("number",): ("invoice number", "BT-1"),
+    ("type_code",): ("document type code", "BT-3"),
+    ("currency",): ("currency", "BT-5"),
+    ("tax_currency",): ("VAT currency", "BT-6"),
+    ("buyer_reference",): ("buyer reference", "BT-10"),
+    ("purchase_order_reference",): ("purchase order reference", "BT-13"),
+    ("payment_terms",): ("payment terms", "BT-20"),
+    ("notes", "subject_code"): ("note subject code", "BT-21"),
+    ("notes", "text"): ("note", "BT-22"),
+    ("specification_id",): ("specification identifier", "BT-24"),
+    ("preceding_invoices",): ("preceding invoice reference", "BT-25"),
+    ("payment_instructions", "means_code"): ("payment means code", "BT-81"),
+    ("payment_instructions", "means_text"): ("payment means text", "BT-82"),
+    ("payment_instructions", "remittance_information"): ("remittance information", "BT-83"),
+    ("payment_instructions", "account_id"): ("payment account identifier", "BT-84"),
+    ("payment_instructions", "account_name"): ("payment account name", "BT-85"),
+    ("payment_instructions", "bic"): ("payment service provider identifier", "BT-86"),
+}
+_ROLES = {"seller": ("seller's", 0), "buyer": ("buyer's", 1), "payee": ("payee's", 2)}
+#: Party fields: words, then the business term for the seller, the buyer and the payee.
+_PARTY_TERMS: dict[tuple[str, ...], tuple[str, tuple[str | None, str | None, str | None]]] = {
+    ("name",): ("name", ("BT-27", "BT-44", "BT-59")),
+    ("trading_name",): ("trading name", ("BT-28", "BT-45", None)),
+    ("identifiers", "value"): ("identifier", ("BT-29", "BT-46", "BT-60")),
+    ("identifiers", "scheme"): ("identifier scheme", ("BT-29-1", "BT-46-1", "BT-60-1")),
+    ("legal_id", "value"): ("legal registration identifier", ("BT-30", "BT-47", "BT-61")),
+    ("legal_id", "scheme"): ("legal registration identifier scheme", ("BT-30-1", "BT-47-1", "BT-61-1")),
+    ("vat_id",): ("VAT number", ("BT-31", "BT-48", None)),
+    ("country",): ("country code", ("BT-40", "BT-55", None)),
+}
+#: Free text, where a writer may break lines or use tabs; everything else is one line. Party
+#: names are here too: XML writers wrap long names over indented lines, which is layout, not data.
+_FREE_TEXT = frozenset(
+    {
+        ("payment_terms",),
+        ("notes", "text"),
+        ("payment_instructions", "remittance_information"),
+        *((party, field) for party in ("seller", "buyer", "payee") for field in ("name", "trading_name")),
+    }
+)
+#: Attributes that are not the document's text but the parser's (where the document sits in its file).
+_NOT_DOCUMENT_TEXT = frozenset({"location"})
+_SHOWN_LENGTH = 60
+
+FieldPath = tuple[str | int, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _TextPlan:
+    """Which attributes of one model class hold text, worked out once from its type hints.
+
+    Reading the hints (not a hand-kept list) is what makes a field added to the
+    model checked without touching this module.
+    """
+
+    texts: tuple[str, ...]  # str or str | None
+    text_tuples: tuple[str, ...]  # tuple[str, ...]
+    children: tuple[str, ...]  # a model object or None
+    child_tuples: tuple[str, ...]  # tuple[model object, ...]
+    get_texts: Callable[[object], tuple[str | None, ...]]
+
+
+_plans: dict[type, _TextPlan] = {}
+
+
+def _text_plan(cls: type) -> _TextPlan:
+    plan = _plans.get(cls)
+    if plan is None:
+        plan = _plans[cls] = _new_text_plan(cls)
+    return plan
+
+
+def _new_text_plan(cls: type) -> _TextPlan:
+    texts: list[str] = []
+    text_tuples: list[str] = []
+    children: list[str] = []
+    child_tuples: list[str] = []
+    hints = typing.get_type_hints(cls)
+    for fld in dataclasses.fields(cls):
+        if fld.name in _NOT_DOCUMENT_TEXT:
+            continue
+        hint = hints[fld.name]
+        args = [a for a in typing.get_args(hint) if a is not type(None) and a is not Ellipsis]
+        origin = typing.get_origin(hint)
+        inner = args[0] if len(args) == 1 else None
+        if hint is str or (origin in (typing.Union, types.UnionType) and inner is str):
+            texts.append(fld.name)
+        elif origin is tuple and inner is str:
+            text_tuples.append(fld.name)
+        elif origin is tuple and _holds_text(inner):
+            child_tuples.append(fld.name)
+        elif _holds_text(hint) or (origin in (typing.Union, types.UnionType) and _holds_text(inner)):
+            children.append(fld.name)
+        elif _mentions_str(hint):
+            raise TypeError(f"{cls.__name__}.{fld.name}: teach _text_plan how to find text in {hint}")
+    return _TextPlan(
+        tuple(texts), tuple(text_tuples), tuple(children), tuple(child_tuples), _getter(tuple(texts))
+    )
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[object], tuple[str | None, ...]]:
+    """The values of ``names`` as one tuple, fetched in C when there are several."""
+    if len(names) > 1:
+        return typing.cast(Callable[[object], tuple[str | None, ...]], operator.attrgetter(*names))
+    return lambda obj: tuple(getattr(obj, name) for name in names)
+
+
+def _mentions_str(hint: object) -> bool:
+    return hint is str or any(_mentions_str(arg) for arg in typing.get_args(hint))
+
+
+def _holds_text(hint: object) -> bool:
+    """A model class with text somewhere inside (``DocumentTotals`` has none: skipped)."""
+    if not (isinstance(hint, type) and dataclasses.is_dataclass(hint)):
+        return False
+    plan = _text_plan(hint)
+    return bool(plan.texts or plan.text_tuples or plan.children or plan.child_tuples)
+
+
+_screened: dict[int, tuple[object, bool]] = {}
+_MAX_SCREENED = 65536
+
+
+def _may_hold_controls(obj: object) -> bool:
+    """A fast, generous screen: False means no text under ``obj`` holds a control character.
+
+    ``str.isprintable`` over all the texts joined is one pass in C; it is also
+    false for a tab or a no-break space, which the exact walk then clears.
+    Single nested objects are parties, which parsers share between rows, so
+    their verdict is remembered by identity (the entry holds the object, so its
+    id cannot be reused while the entry lives).
+    """
+    plan = _plans.get(type(obj)) or _text_plan(type(obj))
+    if not "".join(filter(None, plan.get_texts(obj))).isprintable():
+        return True
+    for name in plan.text_tuples:
+        values = getattr(obj, name)
+        if values and not "".join(values).isprintable():
+            return True
+    for name in plan.children:
+        child = getattr(obj, name)
+        if child is not None:
+            hit = _screened.get(id(child))
+            if hit is None or hit[0] is not child:
+                if len(_screened) >= _MAX_SCREENED:
+                    _screened.clear()
+                hit = _screened[id(child)] = (child, _may_hold_controls(child))
+            if hit[1]:
+                return True
+    for name in plan.child_tuples:
+        items = getattr(obj, name)
+        if items and any(_may_hold_controls(item) for item in items):
+            return True
+    return False
+
+
+def _text_values(obj: object, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str, int]]:
+    """(path, text, number of siblings) of every text value under ``obj``; indexes mark tuple items."""
+    plan = _text_plan(type(obj))
+    for name in plan.texts:
+        value = getattr(obj, name)
+        if value is not None:
+            yield (*path, name), value, 1
+    for name in plan.text_tuples:
+        values = getattr(obj, name)
+        for index, value in enumerate(values):
+            yield (*path, name, index), value, len(values)
+    for name in plan.children:
+        child = getattr(obj, name)
+        if child is not None:
+            yield from _text_values(child, (*path, name))
+    for name in plan.child_tuples:
+        items = getattr(obj, name)
+        for index, item in enumerate(items):
+            for sub_path, value, siblings in _text_values(item, (*path, name, index)):
+                yield sub_path, value, max(siblings, len(items))
+
+
+def _field_words(path: FieldPath, siblings: int) -> str:
+    """``the seller's name (BT-27)``, ``the note no. 2 (BT-22)``: the field as people call it."""
+    names = tuple(part for part in path if isinstance(part, str))
+    indexes = [part for part in path if isinstance(part, int)]
+    ordinal = f" no. {indexes[-1] + 1}" if indexes and siblings > 1 else ""
+    role = _ROLES.get(names[0])
+    if role is not None:
+        whose, column = role
+        words, terms = _PARTY_TERMS.get(names[1:], (" ".join(names[1:]).replace("_", " "), (None,) * 3))
+        text, term = f"the {whose} {words}{ordinal}", terms[column]
+    else:
+        words, known = _TEXT_TERMS.get(names, (" ".join(names).replace("_", " "), None))
+        text, term = f"the {words}{ordinal}", known
+    return f"{text} ({term})" if term else text
+
+
+def _shown(value: str, position: int) -> str:
+    """The value escaped, cut around ``position`` when long (a note may run to pages)."""
+    if len(value) <= _SHOWN_LENGTH:
+        return escape_controls(value)
+    start = max(0, min(position - _SHOWN_LENGTH // 3, len(value) - _SHOWN_LENGTH))
+    end = start + _SHOWN_LENGTH
+    excerpt = escape_controls(value[start:end])
+    return f"{'…' if start else ''}{excerpt}{'…' if end < len(value) else ''}"
+
+
+def _check_controls(invoice: Invoice, issues: list[Issue], location: str | None) -> None:
+    """Refuse control characters and invisible direction marks in any text of the document.
+
+    An ESC sequence repaints the terminal of whoever reads the value, a NUL cuts
+    it short in C-based tools, a bidi override makes an invoice number display
+    as another one: a factor cannot buy a receivable whose reference does not
+    read the same everywhere. One issue per field, so the client fixes them all
+    at once; only free text may hold tabs and line breaks.
+    """
+    if not _may_hold_controls(invoice):
+        return
+    for path, value, siblings in _text_values(invoice):
+        names = tuple(part for part in path if isinstance(part, str))
+        found = find_controls(value, multiline=names in _FREE_TEXT)
+        if found:
+            issues.append(
+                Issue(
+                    "GW-TEXT-CONTROL-CHAR", _control_message(path, siblings, value, found), location=location
+                )
+            )
+
+
+def _control_message(path: FieldPath, siblings: int, value: str, found: list[tuple[int, str]]) -> str:
+    first: dict[str, int] = {}
+    for position, char in found:
+        first.setdefault(char, position)
+    listed = [f"{describe_control(char)} at character {position + 1}" for char, position in first.items()]
+    if len(listed) > 3:
+        listed = [*listed[:3], f"{len(listed) - 3} more"]
+    kind = "control character" if len(first) == 1 else "control characters"
+    words = _field_words(path, siblings)
+    return (
+        f"{words[:1].upper()}{words[1:]} '{_shown(value, found[0][0])}' contains the {kind} "
+        f"{', '.join(listed)}. Such invisible characters can hide or change what people and programs "
+        "read, so the document is refused; remove them in the ERP and send it again."
+    )

@@ -54,7 +54,7 @@ def test_demo_outputs_match_the_golden_files(tmp_path: Path) -> None:
     produced = {
         p.relative_to(workdir).as_posix(): p.read_bytes()
         for folder in ("out/factor", "clients/acme/out", "clients/bravo/out")
-        for p in sorted((workdir / folder).glob("*"))
+        for p in sorted((workdir / folder).glob("[!.]*"))
     }
     golden = {
         p.relative_to(GOLDEN).as_posix(): p.read_bytes() for p in sorted(GOLDEN.rglob("*")) if p.is_file()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -124,6 +126,7 @@ def test_transports_round_trip_oldest_first(harness: Harness) -> None:
     harness.drop("newer.csv", b"new;1\n", mtime_ns=2_000_000_000_000_000_000)
     harness.drop("older.xml", b"<old/>", mtime_ns=1_000_000_000_000_000_000)
     transport = harness.open()
+    assert transport.acquire()
     waiting = transport.scan()
     assert [(e.name, e.size) for e in waiting] == [("older.xml", 6), ("newer.csv", 6)]
     claimed = [transport.claim(e) for e in waiting]
@@ -152,10 +155,12 @@ def test_transports_claim_twice_is_lost(harness: Harness) -> None:
 def test_transports_crash_after_claim_is_recovered_with_the_same_key(harness: Harness) -> None:
     harness.drop("b.csv", b"abc")
     before = harness.open()
+    assert before.acquire()
     [seen] = before.scan()
     before.claim(seen)
-    del before  # the process dies here: nothing but the folders survives
+    del before  # the process dies here: nothing but the folders survives, the lock goes with it
     after = harness.open()
+    assert after.acquire()
     assert after.scan() == []
     [resumed] = after.recover()
     assert resumed.transport_key == seen.transport_key
@@ -279,3 +284,53 @@ def test_transports_outbound_refuses_unsafe_names(harness: Harness, name: str) -
     with pytest.raises(DeliveryError):
         harness.outbound().deliver([OutboundFile(name, b"data")])
     assert harness.delivered() == {}
+
+
+def test_transports_one_holder_per_channel(harness: Harness) -> None:
+    first, second = harness.open(), harness.open()
+    assert first.holder() is None
+    assert first.acquire() and first.acquire()  # not counted: a second call is a no-op
+    assert not second.acquire()
+    described = second.holder()
+    assert described is not None and described.startswith(f"pid {os.getpid()} on ")
+    assert described == first.holder()
+    first.release()
+    assert second.acquire() and not first.acquire()
+    second.close()  # closing gives the channel back
+    assert first.acquire()
+
+
+def test_transports_recover_needs_the_channel(harness: Harness) -> None:
+    harness.drop("r.csv", b"r")
+    transport = harness.open()
+    transport.claim(transport.scan()[0])
+    with pytest.raises(TransportError, match="acquire"):
+        transport.recover()
+    assert transport.acquire()
+    assert [e.name for e in transport.recover()] == ["r.csv"]
+    transport.release()
+    with pytest.raises(TransportError):
+        transport.recover()
+
+
+def test_transports_waiting_for_the_channel(harness: Harness) -> None:
+    first, second = harness.open(), harness.open()
+    assert first.acquire()
+    started = time.monotonic()
+    assert not second.acquire(wait_seconds=0.2)
+    assert time.monotonic() - started >= 0.19
+    releaser = threading.Timer(0.1, first.release)
+    releaser.start()
+    assert second.acquire(wait_seconds=5)
+    releaser.join()
+
+
+def test_transports_ignored_and_outbound_recover_on_clean_folders(harness: Harness) -> None:
+    harness.drop("fine.csv", b"1")
+    transport = harness.open()
+    assert [e.name for e in transport.scan()] == ["fine.csv"]
+    assert transport.ignored() == []
+    out = harness.outbound()
+    out.deliver([OutboundFile("REM_0009.csv", b"9")])
+    assert out.recover() == []
+    assert harness.delivered() == {"REM_0009.csv": b"9"}

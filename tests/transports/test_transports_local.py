@@ -107,14 +107,17 @@ def test_local_stable_recent_mtime_is_not_ready(stable: LocalFolderInbound, cloc
     assert [e.name for e in stable.scan()] == ["fresh.csv"]
 
 
-def test_local_zero_byte_file_is_never_ready(stable: LocalFolderInbound, clock: FakeClock) -> None:
+def test_local_zero_byte_file_is_taken_once_empty_long_enough(
+    stable: LocalFolderInbound, clock: FakeClock
+) -> None:
     path = stable.inbox / "empty.csv"
     path.touch()
     _age(path, 3600)
-    for _ in range(4):
+    for _ in range(3):  # 0, 100 and 200 s: maybe the content is still coming
         assert stable.scan() == []
         clock.advance(100)
-    assert path.exists()
+    [entry] = stable.scan()  # unchanged and empty for 300 s: taken, for the pipeline to refuse as empty
+    assert (entry.name, entry.size) == ("empty.csv", 0)
 
 
 def test_local_temporary_names_dot_files_and_folders_are_ignored(renamed: LocalFolderInbound) -> None:
@@ -158,6 +161,7 @@ def test_local_decomposed_accents_become_one_name(renamed: LocalFolderInbound) -
     assert entry.name == "facture-été.csv" != decomposed
     claimed = renamed.claim(entry)
     assert os.listdir(renamed.work) == ["facture-été.csv"]
+    assert renamed.acquire()
     assert renamed.recover() == [claimed]
 
 
