@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from gateway.clock import business_date
-from gateway.errors import ClaimLost, InputError, LedgerError
+from gateway.errors import ClaimLost, InputError, LedgerError, LimitExceeded
 from gateway.failpoints import failpoint
 from gateway.intake import Decider, Examined, examine
 from gateway.ledger import (
@@ -43,6 +43,8 @@ from gateway.ledger import (
 from gateway.ledger.operations import this_process
 from gateway.limits import DEFAULT_LIMITS, Limits
 from gateway.model import Acknowledgement, Issue, Verdict
+from gateway.parsers import size_limit
+from gateway.parsers.base import SNIFF_BYTES
 from gateway.settings import ClientSettings, InboundChannel, Settings
 from gateway.transports.base import (
     Entry,
@@ -334,7 +336,17 @@ class Pipeline:
 
     def _examine(self, route: InboundRoute, entry: Entry, record: EnvelopeRecord, bdate: date) -> Examined:
         try:
-            data: bytes | None = route.transport.read(entry, self.limits.max_file_bytes)
+            limit = self.limits.max_file_bytes
+            if entry.size > min(self.limits.max_xml_bytes, limit):
+                head = route.transport.read_head(entry, SNIFF_BYTES)
+                limit = size_limit(head, entry.name, self.limits, route.channel.format)
+            if entry.size > limit:  # refused from its size: never read whole into memory
+                raise LimitExceeded(
+                    f"{entry.name} is {entry.size:,} bytes; the gateway takes at most {limit:,} bytes for a "
+                    "file of this format. Split it into smaller files.",
+                    code="GW-FILE-TOO-LARGE",
+                )
+            data: bytes | None = route.transport.read(entry, limit)
             read_error = None
         except InputError as err:
             data, read_error = None, Issue(err.code, str(err), location=err.location)

@@ -63,3 +63,20 @@ def parse_file(data: bytes, name: str, limits: Limits, format_id: str = "auto") 
     except UnknownFormat as err:
         return ParseResult(format="unknown", issues=(Issue(err.code, str(err), location=err.location),))
     return parser.parse(data, limits)
+
+
+#: Formats that hold one invoice as an XML tree: capped by ``Limits.max_xml_bytes``.
+XML_FORMATS = frozenset({ubl.FORMAT, cii.FORMAT})
+
+
+def size_limit(head: bytes, name: str, limits: Limits, format_id: str = "auto") -> int:
+    """The largest file of this format the gateway reads, told from its first bytes.
+
+    An XML invoice is parsed as a whole tree that costs several times its size in
+    memory, so it is refused by size before it is even read; a CSV batch may be far larger.
+    """
+    try:
+        parser = detect(head, name) if format_id == "auto" else get(format_id)
+    except UnknownFormat:
+        return limits.max_file_bytes  # parse_file says why, on whatever it reads
+    return limits.max_xml_bytes if parser.FORMAT in XML_FORMATS else limits.max_file_bytes

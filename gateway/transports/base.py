@@ -118,6 +118,10 @@ class InboundTransport(Protocol):
 
     def read(self, entry: Entry, max_bytes: int) -> bytes: ...
 
+    def read_head(self, entry: Entry, size: int) -> bytes:
+        """The first ``size`` bytes only (the format, and so the size limit, before the whole)."""
+        ...
+
     def finalize(self, entries: Sequence[tuple[Entry, Finalization]]) -> None: ...
 
     def wait(self, timeout: float) -> None:

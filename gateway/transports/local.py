@@ -467,6 +467,17 @@ class LocalFolderInbound:
             raise _too_large(entry.name, max_bytes)
         return data
 
+    def read_head(self, entry: Entry, size: int) -> bytes:
+        """The first ``size`` bytes of a claimed file: enough to tell its format (and so its
+        size limit) before the whole of it is read."""
+        path = self.work / _checked(entry.name)
+        with self._failing(f"cannot read {entry.name} in {self.work}"):
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            try:
+                return os.read(fd, size)
+            finally:
+                os.close(fd)
+
     # -- finalize --------------------------------------------------------------------
 
     def finalize(self, entries: Sequence[tuple[Entry, Finalization]]) -> None:

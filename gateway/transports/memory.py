@@ -135,6 +135,12 @@ class MemoryInbound:
             raise LimitExceeded(message, code="GW-FILE-TOO-LARGE")
         return file.data
 
+    def read_head(self, entry: Entry, size: int) -> bytes:
+        file = self.folders.work.get(entry.name)
+        if file is None:
+            raise TransportError(f"{entry.name} is not in work/ (it was not claimed, or was moved)")
+        return file.data[:size]
+
     def finalize(self, entries: Sequence[tuple[Entry, Finalization]]) -> None:
         missing: list[str] = []
         for entry, finalization in entries:
