@@ -143,11 +143,17 @@ class InboundSection(Section):
     format = Text(choices=INBOUND_FORMATS, load_default="auto")
     readiness = Text(choices=READINESS, load_default="stable")
     stable_seconds = Seconds(minimum=ZERO, maximum=Decimal(3600), load_default=2.0)
+    empty_after_seconds = Seconds(minimum=ZERO, maximum=Decimal(86400), load_default=300.0)
+    report_after_seconds = Seconds(minimum=ZERO, maximum=Decimal(86400), load_default=600.0)
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> InboundChannel:
         folder = LocalFolderSettings(
-            root=data["path"], readiness=data["readiness"], stable_seconds=data["stable_seconds"]
+            root=data["path"],
+            readiness=data["readiness"],
+            stable_seconds=data["stable_seconds"],
+            empty_after_seconds=data["empty_after_seconds"],
+            report_after_seconds=data["report_after_seconds"],
         )
         return InboundChannel(id=data["id"], transport=folder, format=data["format"])
 
