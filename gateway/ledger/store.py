@@ -126,13 +126,14 @@ class Ledger:
         try:
             with read_transaction(self._engine) as conn:
                 found = operations.read_identity(conn)
-        except (exc.SQLAlchemyError, LedgerError) as err:
-            if isinstance(err, exc.OperationalError | LedgerError) and self._guard is None:
-                raise LedgerReplaced(
-                    f"the ledger {self.url} no longer answers as the ledger this process opened "
-                    f"({describe_error(err) if isinstance(err, exc.SQLAlchemyError) else err}); stopping."
-                ) from err
-            raise LedgerError(f"check the ledger identity: {err}") from err
+        except (exc.ProgrammingError, LedgerError) as err:
+            # The tables or the identity row are gone: a recreated database, not a passing fault.
+            detail = describe_error(err) if isinstance(err, exc.SQLAlchemyError) else str(err)
+            raise LedgerReplaced(
+                f"the ledger {self.url} no longer holds the ledger this process opened ({detail}); stopping."
+            ) from err
+        except exc.SQLAlchemyError as err:  # unreachable for now: retried at the next cycle
+            raise LedgerError(f"check the ledger identity: {describe_error(err)}") from err
         if found != self.identity():
             raise LedgerReplaced(
                 f"the ledger {self.url} was replaced while the gateway was running (its identity was "

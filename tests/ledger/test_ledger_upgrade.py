@@ -63,19 +63,19 @@ def _fill_as_0001(url: str) -> None:
                 )
                 conn.execute(
                     text(
-                        "INSERT INTO remittances (id, client_id, number, envelope_id, business_date, created_at) "
-                        "VALUES (:id, :c, 1, :id, :bd, :t)"
+                        "INSERT INTO remittances (id, client_id, number, envelope_id, business_date, "
+                        "created_at) VALUES (:id, :c, 1, :id, :bd, :t)"
                     ),
                     {"id": env_id, "c": client, "bd": date(2025, 3, 10), "t": now},
                 )
                 conn.execute(
                     text(
                         "INSERT INTO documents (id, envelope_id, client_id, position, location, number, "
-                        "normalised_number, seller_key, issue_date, due_date, type_code, kind, currency, amount, "
-                        "debtor_id, debtor_name, verdict, issues, remittance_id, line_no, guaranteed, "
-                        "non_guaranteed) VALUES (:id, :id, :c, 1, 'line 2', 'F-1', 'F1', '123456789', :d, :due, "
-                        "'380', 'invoice', 'EUR', 1200.50, 'ALPHA', 'Alpha SA', 'accepted', '[]', :id, 1, "
-                        "1000.00, 200.50)"
+                        "normalised_number, seller_key, issue_date, due_date, type_code, kind, currency, "
+                        "amount, debtor_id, debtor_name, verdict, issues, remittance_id, line_no, "
+                        "guaranteed, non_guaranteed) VALUES (:id, :id, :c, 1, 'line 2', 'F-1', 'F1', "
+                        "'123456789', :d, :due, '380', 'invoice', 'EUR', 1200.50, 'ALPHA', 'Alpha SA', "
+                        "'accepted', '[]', :id, 1, 1000.00, 200.50)"
                     ),
                     {"id": env_id, "c": client, "d": date(2025, 3, 1), "due": date(2025, 5, 1)},
                 )
