@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -133,6 +134,7 @@ class Pipeline:
         self.limits = limits
         self.progress = progress
         self.node = this_process()  # how this process signs its channel leases
+        self.stopping = threading.Event()  # set by the daemon: finish the current batch, then stop
 
     def business_date(self) -> date:
         return business_date(self.settings.timezone, self.settings.as_of)
@@ -154,6 +156,8 @@ class Pipeline:
         self.ledger.verify()  # a ledger deleted or replaced since the last cycle stops everything
         report = CycleReport(self.business_date())
         for route in self.inbound:
+            if self.stopping.is_set():
+                break
             self.process_channel(route, report)
         return report
 
@@ -211,6 +215,12 @@ class Pipeline:
         todo = recovered + claimed
         size = max(1, self.settings.schedules.batch_size)
         for start in range(0, len(todo), size):
+            if start and self.stopping.is_set():
+                # Claimed files not yet decided stay in work/: the next start resumes them.
+                log.warning(
+                    "%s: stopping; %d claimed file(s) wait in work/", route.channel.id, len(todo) - start
+                )
+                break
             if start:  # long channels renew their lease batch by batch
                 self.ledger.take_lease(f"channel:{route.channel.id}", self.node, LEASE_SECONDS)
             self._process_batch(route, todo[start : start + size], report)

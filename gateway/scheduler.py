@@ -11,6 +11,7 @@ Defaults that bite in 3.x are set explicitly: the time zone (not the host's),
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -21,6 +22,8 @@ from types import FrameType
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from gateway.errors import LedgerReplaced
@@ -45,6 +48,8 @@ class ScanScheduler:
         self._stopping = threading.Event()
         self.fatal: LedgerReplaced | None = None  # why the daemon stopped by itself
         self._again = threading.Event()
+        self._idle = threading.Event()  # set while no cycle runs
+        self._idle.set()
         self._scheduler = BlockingScheduler(
             timezone=self._zone,
             job_defaults={
@@ -72,6 +77,11 @@ class ScanScheduler:
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             self._scheduler.start()
+            # shutdown(wait=False) returns at once: the cycle under way still holds channels and
+            # the ledger, which the caller closes as soon as we return. Wait for it to end (it
+            # stops after its current batch); signals stay ours meanwhile, a second one only
+            # repeats the request.
+            self._idle.wait()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -82,9 +92,17 @@ class ScanScheduler:
         """Ask for a cycle now (or right after the one under way)."""
         self._again.set()
         if self._scheduler.running and not self._stopping.is_set():
-            self._scheduler.modify_job(SCAN_JOB, next_run_time=datetime.now(self._zone))
+            with contextlib.suppress(SchedulerNotRunningError, JobLookupError):  # stopping meanwhile
+                self._scheduler.modify_job(SCAN_JOB, next_run_time=datetime.now(self._zone))
 
     def _cycle(self) -> None:
+        self._idle.clear()
+        try:
+            self._cycles()
+        finally:
+            self._idle.set()
+
+    def _cycles(self) -> None:
         while not self._stopping.is_set():
             self._again.clear()
             try:
@@ -93,8 +111,7 @@ class ScanScheduler:
                 # Not a passing fault: every further cycle would assign into the wrong ledger.
                 log.critical("stopping: %s", err)
                 self.fatal = err
-                self._stopping.set()
-                self._scheduler.shutdown(wait=False)
+                self._request_stop()
                 return
             self._on_report(report)
             if not self._again.is_set():
@@ -110,8 +127,13 @@ class ScanScheduler:
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         log.warning("received %s: finishing the current batch, then stopping", signal.Signals(signum).name)
+        self._request_stop()
+
+    def _request_stop(self) -> None:
         self._stopping.set()
-        self._scheduler.shutdown(wait=False)
+        self._pipeline.stopping.set()  # the cycle under way stops after its current batch
+        with contextlib.suppress(SchedulerNotRunningError):
+            self._scheduler.shutdown(wait=False)
 
     def _on_trouble(self, event: JobExecutionEvent) -> None:
         if event.exception is not None:
