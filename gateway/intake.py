@@ -26,11 +26,15 @@ from datetime import date
 from gateway.factoring.approvals import ApprovalState, split_by_approval
 from gateway.factoring.eligibility import check_eligibility, resolve_debtor, seller_legal_key
 from gateway.ledger import (
+    CURRENCY_WIDTH,
+    SELLER_KEY_WIDTH,
+    TYPE_CODE_WIDTH,
     AssignmentWork,
     BusinessKey,
     DocumentRecord,
     EnvelopeRecord,
     EnvelopeState,
+    is_storable_amount,
 )
 from gateway.limits import Limits
 from gateway.model import (
@@ -282,6 +286,15 @@ def _stored(text: str | None) -> str | None:
     return None if text is None else escape_controls(text)
 
 
+def _coded(value: str | None, width: int) -> str | None:
+    """A coded value (currency, type code, seller id) as the ledger keeps it: a document whose
+    value is too long or holds a control character is refused for it (its issue shows the value
+    escaped), so the value itself is left out rather than failing the whole file's record."""
+    if value is None or len(value) > width or has_controls(value):
+        return None
+    return value
+
+
 def _stored_issues(issues: Sequence[Issue]) -> tuple[Issue, ...]:
     return tuple(
         replace(i, message=escape_controls(i.message), location=_stored(i.location))
@@ -331,12 +344,12 @@ def _document_records(
                 location=_stored(inv.location) or f"document {position}",
                 number=_stored(inv.number),
                 normalised_number=item.key.normalised_number if item.key else None,
-                seller_key=item.key.seller_key if item.key else None,
+                seller_key=_coded(item.key.seller_key if item.key else None, SELLER_KEY_WIDTH),
                 issue_date=inv.issue_date,
                 due_date=inv.due_date,
-                type_code=inv.type_code,
-                currency=inv.currency,
-                amount=inv.signed_amount,
+                type_code=_coded(inv.type_code, TYPE_CODE_WIDTH),
+                currency=_coded(inv.currency, CURRENCY_WIDTH),
+                amount=inv.signed_amount if is_storable_amount(inv.signed_amount) else None,
                 debtor_id=item.debtor.id if item.debtor else None,
                 debtor_name=item.debtor.name if item.debtor else _stored(inv.buyer.name),
                 preceding_invoice=_stored(inv.preceding_invoices[0]) if inv.preceding_invoices else None,

@@ -18,6 +18,7 @@ from gateway.ledger.records import (
     EnvelopeRecord,
     EnvelopeState,
 )
+from gateway.ledger.schema import CURRENCY_WIDTH, SELLER_KEY_WIDTH, TYPE_CODE_WIDTH, is_storable_amount
 from gateway.ledger.status import (
     ApprovalStatus,
     AssignedTotal,
@@ -30,6 +31,9 @@ from gateway.ledger.store import Ledger
 from gateway.ledger.work import AssignmentWork
 
 __all__ = [
+    "CURRENCY_WIDTH",
+    "SELLER_KEY_WIDTH",
+    "TYPE_CODE_WIDTH",
     "ApprovalStatus",
     "AssignedTotal",
     "AssignmentWork",
@@ -45,4 +49,5 @@ __all__ = [
     "Ledger",
     "RemittanceCount",
     "StatusReport",
+    "is_storable_amount",
 ]

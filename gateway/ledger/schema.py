@@ -67,6 +67,23 @@ def exact_cents(value: object) -> Decimal:
     return exact
 
 
+def is_storable_amount(value: Decimal | None) -> bool:
+    """Whether the ledger can keep ``value`` exactly (a refused document's amount may not be)."""
+    if value is None:
+        return True
+    try:
+        exact_cents(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+#: Widths of the coded columns of ``documents``; longer values are not stored (see intake).
+SELLER_KEY_WIDTH = 64
+TYPE_CODE_WIDTH = 8
+CURRENCY_WIDTH = 3
+
+
 def money_to_db(value: object, postgresql: bool) -> Decimal | str | None:
     """What the driver gets for an amount: a Decimal for NUMERIC(18,2), its string for SQLite."""
     if value is None:
@@ -240,12 +257,12 @@ documents = Table(
     Column("location", Text, nullable=False),
     Column("number", Text),
     Column("normalised_number", Text),
-    Column("seller_key", String(64)),
+    Column("seller_key", String(SELLER_KEY_WIDTH)),
     Column("issue_date", Date),
     Column("due_date", Date),
-    Column("type_code", String(8)),
+    Column("type_code", String(TYPE_CODE_WIDTH)),
     Column("kind", String(16)),
-    Column("currency", String(3)),
+    Column("currency", String(CURRENCY_WIDTH)),
     Column("amount", Money),
     Column("debtor_id", String(64)),
     Column("debtor_name", Text),

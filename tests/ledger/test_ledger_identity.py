@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Databases
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from gateway.errors import LedgerBusy, LedgerReplaced
 from gateway.ledger import Ledger
@@ -38,12 +38,23 @@ def test_a_ledger_has_one_identity_that_stays(databases: Databases) -> None:
         other.close()
 
 
-def test_a_replaced_identity_stops_the_ledger(ledger: Ledger, raw_engine: Engine) -> None:
-    ledger.verify()
-    with raw_engine.begin() as conn:
-        conn.execute(text("UPDATE ledger_identity SET ledger_id = 'someone-else'"))
-    with pytest.raises(LedgerReplaced, match="replaced"):
+def _own_ledger(databases: Databases) -> tuple[Ledger, Engine]:
+    """A ledger in a database of its own: these tests damage it on purpose."""
+    url = databases.fresh_url()
+    return Ledger.open(url), create_engine(url)
+
+
+def test_a_replaced_identity_stops_the_ledger(databases: Databases) -> None:
+    ledger, raw_engine = _own_ledger(databases)
+    try:
         ledger.verify()
+        with raw_engine.begin() as conn:
+            conn.execute(text("UPDATE ledger_identity SET ledger_id = 'someone-else'"))
+        with pytest.raises(LedgerReplaced, match="replaced"):
+            ledger.verify()
+    finally:
+        ledger.close()
+        raw_engine.dispose()
 
 
 @pytest.mark.parametrize("how", ["deleted", "replaced", "wal-deleted"])
@@ -128,8 +139,13 @@ def test_events_are_recorded_in_order(ledger: Ledger) -> None:
     ]
 
 
-def test_a_ledger_emptied_under_a_running_process_is_noticed(ledger: Ledger, raw_engine: Engine) -> None:
-    with raw_engine.begin() as conn:
-        conn.execute(text("DELETE FROM ledger_identity"))
-    with pytest.raises(LedgerReplaced, match="no longer holds"):
-        ledger.verify()
+def test_a_ledger_emptied_under_a_running_process_is_noticed(databases: Databases) -> None:
+    ledger, raw_engine = _own_ledger(databases)
+    try:
+        with raw_engine.begin() as conn:
+            conn.execute(text("DELETE FROM ledger_identity"))
+        with pytest.raises(LedgerReplaced, match="no longer holds"):
+            ledger.verify()
+    finally:
+        ledger.close()
+        raw_engine.dispose()
