@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 
 from gateway.factoring.approvals import ApprovalState, split_by_approval
 from gateway.factoring.eligibility import check_eligibility, resolve_debtor, seller_legal_key
@@ -31,6 +32,8 @@ from gateway.ledger import (
     TYPE_CODE_WIDTH,
     AssignmentWork,
     BusinessKey,
+    ClientFacts,
+    DebtorFacts,
     DocumentRecord,
     EnvelopeRecord,
     EnvelopeState,
@@ -147,7 +150,6 @@ class Decider:
         self._work = work
         self._approvals: dict[str, dict[str, ApprovalState]] = {}
         self._synced: set[str] = set()
-        self._changed: set[tuple[str, str]] = set()
 
     def decide(self, examined: Examined, client: ClientSettings, business_date: date) -> EnvelopeState:
         """Record the outcome of one envelope; returns its new state."""
@@ -167,7 +169,7 @@ class Decider:
         candidates = [replace(c, issues=list(c.issues)) for c in examined.candidates]
         self._mark_duplicates(candidates, client)
         accepted = [c for c in candidates if not c.fatal]
-        lines = self._split(accepted, client)
+        lines, moves = self._split(accepted, client)
         number = (
             self._work.next_remittance_number(client.id, client.first_remittance_number) if lines else None
         )
@@ -178,15 +180,26 @@ class Decider:
                 "No document of this file could be assigned; the reasons are listed per document.",
             )
         records = _document_records(candidates, examined.unreadable, lines, client)
-        self._record(examined, business_date, file_issues, records, number, outcome)
+        self._record(examined, business_date, file_issues, records, number, outcome, moves)
         return EnvelopeState.ASSIGNED if lines else EnvelopeState.REJECTED
 
     def _sync(self, client: ClientSettings) -> None:
         if client.id in self._synced:
             return
-        self._work.sync_approvals(
-            client.id,
-            [(d.id, d.approval_limit, d.approval_currency, d.opening_outstanding) for d in client.debtors],
+        self._work.sync_parties(
+            ClientFacts(client.id, client.name, client.siren, client.vat_id),
+            [
+                DebtorFacts(
+                    d.id,
+                    d.name,
+                    d.siren,
+                    d.vat_id,
+                    d.approval_limit,
+                    d.approval_currency,
+                    d.opening_outstanding,
+                )
+                for d in client.debtors
+            ],
         )
         self._synced.add(client.id)
 
@@ -230,9 +243,13 @@ class Decider:
             else:
                 seen.add(cand.key)
 
-    def _split(self, accepted: Sequence[Candidate], client: ClientSettings) -> tuple[AssignedLine, ...]:
+    def _split(
+        self, accepted: Sequence[Candidate], client: ClientSettings
+    ) -> tuple[tuple[AssignedLine, ...], list[tuple[str, Decimal, Decimal]]]:
+        """The remittance lines, and the approval movements they make:
+        ``(debtor_id, amount, balance_after)`` per debtor whose outstanding moved."""
         if not accepted:
-            return ()
+            return (), []
         states = self._approvals.setdefault(client.id, {})
         missing = {c.debtor.id for c in accepted if c.debtor is not None} - states.keys()
         if missing:
@@ -240,20 +257,14 @@ class Decider:
                 states[debtor_id] = ApprovalState(debtor_id, limit, currency, outstanding)
         items = [(c.invoice, c.debtor) for c in accepted if c.debtor is not None]
         lines, new_states = split_by_approval(items, states)
-        for debtor_id, state in new_states.items():
-            if states.get(debtor_id) != state:
-                self._changed.add((client.id, debtor_id))
-            states[debtor_id] = state
-        return lines
-
-    def flush(self) -> None:
-        """Write the debtors' new outstanding amounts, once per debtor for the whole unit of work
-        (same transaction as the documents that consumed them)."""
-        for client_id, debtor_id in sorted(self._changed):
-            self._work.set_outstanding(
-                client_id, debtor_id, self._approvals[client_id][debtor_id].outstanding
-            )
-        self._changed.clear()
+        moves = [
+            (debtor_id, state.outstanding - states[debtor_id].outstanding, state.outstanding)
+            for debtor_id, state in sorted(new_states.items())
+            if state.outstanding != states[debtor_id].outstanding
+        ]
+        # The states carry the outstanding on to the next envelope of this unit of work.
+        states.update(new_states)
+        return lines, moves
 
     def _record(
         self,
@@ -263,6 +274,7 @@ class Decider:
         documents: Sequence[DocumentRecord],
         number: int | None,
         outcome: Issue | None,
+        moves: Sequence[tuple[str, Decimal, Decimal]] = (),
     ) -> None:
         state = EnvelopeState.ASSIGNED if number is not None else EnvelopeState.REJECTED
         self._work.record_outcome(
@@ -276,6 +288,7 @@ class Decider:
             remittance_number=number,
             outcome_code=outcome.code if outcome else None,
             outcome_message=outcome.message if outcome else None,
+            approval_moves=moves,
         )
 
 

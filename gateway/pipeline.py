@@ -31,6 +31,7 @@ from datetime import date
 
 from gateway.clock import business_date
 from gateway.errors import ClaimLost, InputError, LedgerError, LimitExceeded
+from gateway.factoring.remittance import build_remittance
 from gateway.failpoints import failpoint
 from gateway.intake import Decider, Examined, examine
 from gateway.ledger import (
@@ -326,7 +327,6 @@ class Pipeline:
                     decider = Decider(work)
                     for item in examined:
                         decider.decide(item, route.client, bdate)
-                    decider.flush()
                     failpoint("before-assign-commit")
                 return
             except DuplicateAssignment:
@@ -373,8 +373,12 @@ class Pipeline:
         client_files: list[OutboundFile] = []
         deliveries: list[DeliveryRecord] = []
         for record in records:
-            remittance, ack = outputs[record.id].remittance, outputs[record.id].acknowledgement
-            if remittance is not None:
+            stored, ack = outputs[record.id].remittance, outputs[record.id].acknowledgement
+            if stored is not None:
+                remittance = build_remittance(
+                    stored.client_id, stored.number, stored.business_date, stored.source_name,
+                    stored.envelope_id, stored.lines,
+                )  # fmt: skip
                 written = remittance_writer.write_formats(remittance, factor_channel.formats)
                 for fmt, data in written.items():
                     out = OutboundFile(remittance_writer.file_name(remittance, fmt), data)

@@ -12,11 +12,14 @@ from __future__ import annotations
 from gateway.ledger.readback import EnvelopeOutputs
 from gateway.ledger.records import (
     BusinessKey,
+    ClientFacts,
+    DebtorFacts,
     DeliveryRecord,
     DocumentRecord,
     DuplicateAssignment,
     EnvelopeRecord,
     EnvelopeState,
+    StoredRemittance,
 )
 from gateway.ledger.schema import CURRENCY_WIDTH, SELLER_KEY_WIDTH, TYPE_CODE_WIDTH, is_storable_amount
 from gateway.ledger.status import (
@@ -38,6 +41,8 @@ __all__ = [
     "AssignedTotal",
     "AssignmentWork",
     "BusinessKey",
+    "ClientFacts",
+    "DebtorFacts",
     "DeliveryRecord",
     "DocumentCount",
     "DocumentRecord",
@@ -49,5 +54,6 @@ __all__ = [
     "Ledger",
     "RemittanceCount",
     "StatusReport",
+    "StoredRemittance",
     "is_storable_amount",
 ]

@@ -16,9 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, select
 
 from gateway.errors import LedgerError
-from gateway.factoring.remittance import remittance_totals
-from gateway.ledger.records import EnvelopeRecord, EnvelopeState
-from gateway.ledger.schema import approvals, documents, envelopes, remittances
+from gateway.ledger.records import EnvelopeRecord, EnvelopeState, StoredRemittance
+from gateway.ledger.schema import approval_movements, debtors, documents, envelopes, remittances
 from gateway.ledger.status import (
     ApprovalStatus,
     AssignedTotal,
@@ -28,7 +27,7 @@ from gateway.ledger.status import (
     StatusReport,
 )
 from gateway.ledger.work import chunks
-from gateway.model import Acknowledgement, AcknowledgementLine, AssignedLine, Remittance, Verdict
+from gateway.model import Acknowledgement, AcknowledgementLine, AssignedLine, Verdict
 
 ZERO = Decimal("0.00")
 VERDICTS = {verdict.value: verdict for verdict in Verdict}
@@ -58,7 +57,7 @@ def envelope_record(row: Row[tuple[object, ...]]) -> EnvelopeRecord:
 class EnvelopeOutputs:
     """What one envelope produced: its remittance (None when nothing was assigned) and its acknowledgement."""
 
-    remittance: Remittance | None
+    remittance: StoredRemittance | None
     acknowledgement: Acknowledgement
 
 
@@ -118,7 +117,7 @@ def load_outputs(conn: Connection, envelope_ids: Sequence[int]) -> dict[int, Env
 
 def _remittance(
     envelope: Row[tuple[object, ...]], head: Row[tuple[object, ...]], rows: Sequence[Any]
-) -> Remittance:
+) -> StoredRemittance:
     assigned = sorted((r for r in rows if r[3] is not None), key=itemgetter(3))  # r[3] is line_no
     lines = tuple(
         AssignedLine(
@@ -140,14 +139,13 @@ def _remittance(
             currency, amount, guaranteed, non_guaranteed, preceding, _, _,
         ) in assigned  # tuple unpacking: attribute access on 100,000 rows costs a second
     )  # fmt: skip
-    return Remittance(
+    return StoredRemittance(
         client_id=head.client_id,
         number=head.number,
         business_date=head.business_date,
         source_name=envelope.source_name,
         envelope_id=envelope.id,
         lines=lines,
-        totals=tuple(remittance_totals(lines)),
     )
 
 
@@ -184,18 +182,41 @@ def _acknowledgement(
     )
 
 
-def load_approval_states(conn: Connection, client_id: str) -> dict[str, tuple[Decimal, str, Decimal]]:
-    a = approvals.c
-    rows = conn.execute(
-        select(a.debtor_id, a.limit_amount, a.currency, a.outstanding)
-        .where(a.client_id == client_id)
-        .order_by(a.debtor_id)
+def load_approval_states(conn: Connection, client_id: str | None = None) -> list[tuple[object, ...]]:
+    """(client_id, debtor_id, limit, currency, outstanding) of every current debtor version;
+    the outstanding is the balance after the debtor's latest approval movement."""
+    dv, m = debtors.c, approval_movements.c
+    latest = (
+        select(m.balance_after)
+        .where(m.client_id == dv.client_id, m.debtor_id == dv.debtor_id)
+        .order_by(m.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    return {r.debtor_id: (r.limit_amount, r.currency, r.outstanding) for r in rows}
+    query = (
+        select(
+            dv.client_id, dv.debtor_id, dv.approval_limit, dv.approval_currency, latest.label("outstanding")
+        )
+        .where(dv.valid_to.is_(None))
+        .order_by(dv.client_id, dv.debtor_id)
+    )
+    if client_id is not None:
+        query = query.where(dv.client_id == client_id)
+    return [
+        (row.client_id, row.debtor_id, row.approval_limit, row.approval_currency, row.outstanding or ZERO)
+        for row in conn.execute(query)
+    ]
+
+
+def _money(value: object) -> Decimal:
+    """An aggregate of a money column as a Decimal (drivers return int, or NUMERIC for SUM)."""
+    if isinstance(value, Decimal) and value.as_tuple().exponent == -2:
+        return value
+    return Decimal(int(value)).scaleb(-2)  # type: ignore[call-overload]
 
 
 def load_status(conn: Connection) -> StatusReport:
-    e, r, d, a = envelopes.c, remittances.c, documents.c, approvals.c
+    e, r, d = envelopes.c, remittances.c, documents.c
     envelope_counts = tuple(
         EnvelopeCount(row.client_id, EnvelopeState(row.state), row.n)
         for row in conn.execute(
@@ -222,12 +243,8 @@ def load_status(conn: Connection) -> StatusReport:
         for client, counts in sorted(verdicts.items())
     )
     approval_rows = tuple(
-        ApprovalStatus(row.client_id, row.debtor_id, row.limit_amount, row.currency, row.outstanding)
-        for row in conn.execute(
-            select(a.client_id, a.debtor_id, a.limit_amount, a.currency, a.outstanding).order_by(
-                a.client_id, a.debtor_id
-            )
-        )
+        ApprovalStatus(client, debtor, limit, currency, outstanding)  # type: ignore[arg-type]
+        for client, debtor, limit, currency, outstanding in load_approval_states(conn)
     )
     return StatusReport(
         envelopes=envelope_counts,
@@ -239,25 +256,31 @@ def load_status(conn: Connection) -> StatusReport:
 
 
 def _assigned_totals(conn: Connection) -> tuple[AssignedTotal, ...]:
-    """Summed in Python with Decimal: SQLite would SUM the text amounts as floats."""
+    """Summed by the database: amounts are integer hundredths on both databases."""
     d = documents.c
-    sums: dict[tuple[str, str], list[Decimal]] = {}
-    counts: dict[tuple[str, str], int] = defaultdict(int)
     stmt = (
-        select(d.client_id, d.currency, d.amount, d.guaranteed, d.non_guaranteed)
+        select(
+            d.client_id,
+            d.currency,
+            func.count().label("n"),
+            func.sum(d.amount).label("net"),
+            func.sum(d.guaranteed).label("guaranteed"),
+            func.sum(d.non_guaranteed).label("non_guaranteed"),
+        )
         .where(d.verdict == Verdict.ACCEPTED.value)
-        .execution_options(yield_per=10_000)
+        .group_by(d.client_id, d.currency)
+        .order_by(d.client_id, d.currency)
     )
-    for row in conn.execute(stmt):
-        key = (row.client_id, row.currency)
-        totals = sums.setdefault(key, [ZERO, ZERO, ZERO])
-        totals[0] += row.amount
-        totals[1] += row.guaranteed
-        totals[2] += row.non_guaranteed
-        counts[key] += 1
     return tuple(
-        AssignedTotal(client, currency, counts[(client, currency)], net, guaranteed, non_guaranteed)
-        for (client, currency), (net, guaranteed, non_guaranteed) in sorted(sums.items())
+        AssignedTotal(
+            row.client_id,
+            row.currency,
+            row.n,
+            _money(row.net),
+            _money(row.guaranteed),
+            _money(row.non_guaranteed),
+        )
+        for row in conn.execute(stmt)
     )
 
 

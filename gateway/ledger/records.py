@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from gateway.errors import LedgerError
-from gateway.model import Issue, Verdict
+from gateway.model import AssignedLine, Issue, Verdict
 
 
 class EnvelopeState(enum.Enum):
@@ -103,3 +103,44 @@ class DeliveryRecord:
     name: str
     sha256: str
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFacts:
+    """A client as the ledger keeps it (one version per change)."""
+
+    id: str
+    name: str
+    siren: str | None
+    vat_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DebtorFacts:
+    """A debtor of one client and its approval, as the ledger keeps it (one version per change).
+
+    ``opening_outstanding`` is the guaranteed outstanding brought over from the back
+    office; it becomes the debtor's first approval movement, once."""
+
+    debtor_id: str
+    name: str
+    siren: str | None
+    vat_id: str | None
+    approval_limit: Decimal
+    approval_currency: str
+    opening_outstanding: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRemittance:
+    """A remittance as the ledger holds it: its head and lines, no business figures.
+
+    The control sums are the factoring layer's to compute
+    (:func:`gateway.factoring.remittance.build_remittance`)."""
+
+    client_id: str
+    number: int
+    business_date: date
+    source_name: str
+    envelope_id: int
+    lines: tuple[AssignedLine, ...]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -24,14 +23,13 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    Numeric,
     PrimaryKeyConstraint,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import TypeDecorator
 
 from gateway.model import CENT, Issue, Severity
 
@@ -84,17 +82,20 @@ TYPE_CODE_WIDTH = 8
 CURRENCY_WIDTH = 3
 
 
-def money_to_db(value: object, postgresql: bool) -> Decimal | str | None:
-    """What the driver gets for an amount: a Decimal for NUMERIC(18,2), its string for SQLite."""
+def money_to_db(value: object) -> int | None:
+    """What the driver gets for an amount: its number of hundredths, an exact integer."""
     if value is None:
         return None
     if type(value) is Decimal:
         text = str(value)
         if text[-3:-2] == "." and len(text) <= 20 and (len(text) < 20 or text[0] == "-"):
-            # exactly 2 decimals in plain notation, within NUMERIC(18,2): the usual case, checked cheaply
-            return value if postgresql else text
-    exact = exact_cents(value)
-    return exact if postgresql else str(exact)
+            # exactly 2 decimals in plain notation, within bounds: the usual case, checked cheaply
+            return int(text.replace(".", "", 1))
+    return int(exact_cents(value).scaleb(2))
+
+
+def money_from_db(value: int | None) -> Decimal | None:
+    return None if value is None else Decimal(value).scaleb(-2)
 
 
 def date_to_db(value: date | None, postgresql: bool) -> date | str | None:
@@ -117,32 +118,26 @@ def issues_to_json(issues: tuple[Issue, ...] | list[Issue]) -> str:
 
 
 class Money(TypeDecorator[Decimal]):
-    """A 2-decimal amount: NUMERIC(18,2) on PostgreSQL, its decimal string on SQLite.
+    """A 2-decimal amount stored as its integer number of hundredths (BIGINT) on both databases.
 
-    SQLite has no exact decimal type (its NUMERIC affinity stores REALs), so
-    the value is kept as text and read back with ``Decimal(text)``: no float
-    anywhere. A float, or an amount with more than 2 decimals (PostgreSQL
-    would round it silently), is refused rather than stored approximately.
+    Integers are exact everywhere and SQL can sum and compare them on SQLite as on
+    PostgreSQL (SQLite has no exact decimal type: its SUM of text reads floats). A float,
+    or an amount with more than 2 decimals, is refused rather than stored approximately.
     """
 
-    impl = Text
+    impl = BigInteger
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(Numeric(18, 2, asdecimal=True))
-        return dialect.type_descriptor(Text())
-
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | str | None:
-        return money_to_db(value, dialect.name == "postgresql")
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        return money_to_db(value)
 
     def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        if isinstance(value, Decimal):
-            return value
-        if isinstance(value, str):
-            return Decimal(value)
+        if isinstance(value, int):
+            return Decimal(value).scaleb(-2)
+        if isinstance(value, Decimal):  # an aggregate PostgreSQL returns as NUMERIC
+            return value.scaleb(-2)
         raise TypeError(f"unexpected {type(value).__name__} read from a money column")
 
 
@@ -302,15 +297,83 @@ counters = Table(
     PrimaryKeyConstraint("client_id", "name"),
 )
 
-approvals = Table(
-    "approvals",
+#: Every state a receivable can be in; only "open" is reached today (payments come later).
+RECEIVABLE_STATES = ("open", "partly_paid", "paid", "disputed", "recoursed", "written_off")
+MOVEMENT_KINDS = ("opening", "assignment")
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("siren", String(9)),
+    Column("vat_id", String(32)),
+    Column("valid_from", UtcDateTime, nullable=False),
+    Column("valid_to", UtcDateTime),  # NULL: the current version
+    PrimaryKeyConstraint("id", "version"),
+)
+
+debtors = Table(
+    "debtors",
     metadata,
     Column("client_id", String(64), nullable=False),
     Column("debtor_id", String(64), nullable=False),
-    Column("limit_amount", Money, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("siren", String(9)),
+    Column("vat_id", String(32)),
+    Column("approval_limit", Money, nullable=False),
+    Column("approval_currency", String(3), nullable=False),
+    Column("valid_from", UtcDateTime, nullable=False),
+    Column("valid_to", UtcDateTime),  # NULL: the current version
+    PrimaryKeyConstraint("client_id", "debtor_id", "version"),
+)
+
+approval_movements = Table(
+    "approval_movements",
+    metadata,
+    Column("id", IdType, primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("debtor_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("envelope_id", IdType, ForeignKey("envelopes.id")),  # the file whose documents moved it
+    Column("amount", Money, nullable=False),
+    Column("balance_after", Money, nullable=False),  # the running sum: the latest row is the outstanding
+    Column("at", UtcDateTime, nullable=False),
+    CheckConstraint(_in("kind", MOVEMENT_KINDS), name="kind"),
+    Index("ix_approval_movements_client_id_debtor_id_id", "client_id", "debtor_id", "id"),
+)
+
+receivables = Table(
+    "receivables",
+    metadata,
+    Column("document_id", IdType, ForeignKey("documents.id"), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("debtor_id", String(64), nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("outstanding", Money, nullable=False),
-    PrimaryKeyConstraint("client_id", "debtor_id"),
+    Column("amount", Money, nullable=False),
+    Column("open_amount", Money, nullable=False),
+    Column("due_date", Date),
+    Column("state", String(16), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("document_id"),
+    CheckConstraint(_in("state", RECEIVABLE_STATES), name="state"),
+    Index("ix_receivables_client_id_state", "client_id", "state"),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("job", String(64), nullable=False),
+    Column("period_key", String(64), nullable=False),
+    Column("node", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("detail", Text),
+    PrimaryKeyConstraint("job", "period_key"),
+    CheckConstraint("state IN ('running', 'done', 'failed')", name="state"),
 )
 
 deliveries = Table(

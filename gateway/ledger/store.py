@@ -31,12 +31,12 @@ from gateway.ledger.engine import (
     write_transaction,
 )
 from gateway.ledger.readback import EnvelopeOutputs
-from gateway.ledger.records import DeliveryRecord, EnvelopeRecord, EnvelopeState
+from gateway.ledger.records import DeliveryRecord, EnvelopeRecord, EnvelopeState, StoredRemittance
 from gateway.ledger.schema import deliveries, envelopes
 from gateway.ledger.sqlite_guard import SqliteFileGuard
 from gateway.ledger.status import StatusReport
 from gateway.ledger.work import AssignmentWork, chunks
-from gateway.model import Acknowledgement, Remittance
+from gateway.model import Acknowledgement
 
 #: States from which an envelope may still be marked failed (never over a decision).
 UNDECIDED_STATES = tuple(
@@ -340,7 +340,7 @@ class Ledger:
 
     # -- reading back ---------------------------------------------------------------
 
-    def remittance(self, envelope_id: int) -> Remittance | None:
+    def remittance(self, envelope_id: int) -> StoredRemittance | None:
         """The remittance of this envelope, lines by line number, or None if nothing was assigned."""
         with (
             translated_errors(f"read the remittance of envelope {envelope_id}"),
@@ -369,7 +369,8 @@ class Ledger:
     def approval_states(self, client_id: str) -> dict[str, tuple[Decimal, str, Decimal]]:
         """debtor_id -> (limit, currency, outstanding), without locking."""
         with translated_errors(f"read approvals of {client_id}"), read_transaction(self._engine) as conn:
-            return readback.load_approval_states(conn, client_id)
+            rows = readback.load_approval_states(conn, client_id)
+        return {str(r[1]): (r[2], str(r[3]), r[4]) for r in rows}  # type: ignore[misc]
 
 
 def _abandon(engine: Engine, guard: SqliteFileGuard | None) -> None:

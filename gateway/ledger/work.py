@@ -22,14 +22,21 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Executable, bindparam, exc, select, text, update
+from sqlalchemy import Connection, Executable, bindparam, exc, literal, select, text, update
 
 from gateway.clock import utc_now
 from gateway.errors import LedgerError
+from gateway.ledger import parties
 from gateway.ledger.engine import insert_or_skip, insert_rows, translated_errors
-from gateway.ledger.records import BusinessKey, DocumentRecord, DuplicateAssignment, EnvelopeState
+from gateway.ledger.records import (
+    BusinessKey,
+    ClientFacts,
+    DebtorFacts,
+    DocumentRecord,
+    DuplicateAssignment,
+    EnvelopeState,
+)
 from gateway.ledger.schema import (
-    approvals,
     assignment_keys,
     content_fingerprints,
     counters,
@@ -38,6 +45,7 @@ from gateway.ledger.schema import (
     envelopes,
     issues_to_json,
     money_to_db,
+    receivables,
     remittances,
 )
 from gateway.model import CREDIT_NOTE_TYPE_CODES, DocumentKind, Issue, Verdict
@@ -64,20 +72,6 @@ def document_kind(type_code: str | None) -> str | None:
 
 # -- statements, built once ------------------------------------------------------------
 
-_SELECT_APPROVALS = (
-    select(approvals.c.debtor_id, approvals.c.limit_amount, approvals.c.currency, approvals.c.outstanding)
-    .where(
-        approvals.c.client_id == bindparam("b_client"),
-        approvals.c.debtor_id.in_(bindparam("b_debtors", expanding=True)),
-    )
-    .order_by(approvals.c.debtor_id)
-    .with_for_update()
-)
-_SET_OUTSTANDING = (
-    update(approvals)
-    .where(approvals.c.client_id == bindparam("b_client"), approvals.c.debtor_id == bindparam("b_debtor"))
-    .values(outstanding=bindparam("b_outstanding", type_=approvals.c.outstanding.type))
-)
 _FIRST_CLAIM = select(content_fingerprints.c.envelope_id).where(
     content_fingerprints.c.client_id == bindparam("b_client"),
     content_fingerprints.c.content_sha256 == bindparam("b_sha"),
@@ -120,6 +114,19 @@ _INSERT_KEYS = assignment_keys.insert().from_select(
     ),
 )
 
+#: A receivable for every accepted document of an envelope: open, for its whole amount.
+_INSERT_RECEIVABLES = receivables.insert().from_select(
+    ["document_id", "client_id", "debtor_id", "currency", "amount", "open_amount", "due_date", "state",
+     "updated_at"],
+    select(
+        documents.c.id, documents.c.client_id, documents.c.debtor_id, documents.c.currency,
+        documents.c.amount, documents.c.amount, documents.c.due_date, literal("open"),
+        bindparam("b_now", type_=receivables.c.updated_at.type),
+    ).where(
+        documents.c.envelope_id == bindparam("b_envelope"), documents.c.verdict == Verdict.ACCEPTED.value
+    ),
+)  # fmt: skip
+
 # Set-based business-key lookups across all clients (a receivable is its seller's, whoever
 # sends it): one index probe per key, whatever the size of the ledger (a row-value IN list
 # makes SQLite scan the keys; CROSS JOIN makes it walk
@@ -146,7 +153,6 @@ DOCUMENT_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class _UpsertStatements:
-    sync_approvals: Executable
     claim: Executable
     counter_row: Executable
 
@@ -154,15 +160,7 @@ class _UpsertStatements:
 @functools.cache
 def _upserts(dialect_name: str) -> _UpsertStatements:
     """The ON CONFLICT statements, whose construct differs per dialect."""
-    approvals_insert = insert_or_skip(dialect_name, approvals)
     return _UpsertStatements(
-        sync_approvals=approvals_insert.on_conflict_do_update(
-            index_elements=[approvals.c.client_id, approvals.c.debtor_id],
-            set_={
-                "limit_amount": approvals_insert.excluded.limit_amount,
-                "currency": approvals_insert.excluded.currency,
-            },
-        ),
         claim=insert_or_skip(dialect_name, content_fingerprints)
         .on_conflict_do_nothing(
             index_elements=[content_fingerprints.c.client_id, content_fingerprints.c.content_sha256]
@@ -205,38 +203,21 @@ class AssignmentWork:
             self.failure = err
             raise
 
-    # -- approvals -------------------------------------------------------------
+    # -- parties and approvals -------------------------------------------------
 
-    def sync_approvals(self, client_id: str, limits: Sequence[tuple[str, Decimal, str, Decimal]]) -> None:
-        """(debtor_id, limit, currency, opening_outstanding): insert missing rows with
-        outstanding = opening_outstanding; update limit/currency of existing rows (the
-        configuration is the truth for limits, the ledger for consumption)."""
-        if not limits:
-            return
-        rows = [
-            {"client_id": client_id, "debtor_id": d, "limit_amount": lim, "currency": cur, "outstanding": out}
-            for d, lim, cur, out in sorted(limits, key=lambda item: item[0])  # one lock order for all nodes
-        ]
-        with self._step("sync approvals") as conn:
-            conn.execute(self._upserts.sync_approvals, rows)
+    def sync_parties(self, client: ClientFacts, debtors: Sequence[DebtorFacts]) -> None:
+        """Record the client and its debtors as the configuration describes them now (a new
+        version only where something changed; a new debtor's opening outstanding once)."""
+        with self._step(f"sync the parties of {client.id}") as conn:
+            parties.sync_client(conn, client)
+            parties.sync_debtors(conn, client.id, debtors)
 
     def approvals(
         self, client_id: str, debtor_ids: Collection[str]
     ) -> dict[str, tuple[Decimal, str, Decimal]]:
-        """debtor_id -> (limit, currency, outstanding), rows locked until the end of the unit."""
-        found: dict[str, tuple[Decimal, str, Decimal]] = {}
+        """debtor_id -> (limit, currency, outstanding), the debtors locked until the end of the unit."""
         with self._step("read approvals") as conn:
-            for part in chunks(sorted(set(debtor_ids))):
-                params = {"b_client": client_id, "b_debtors": list(part)}
-                for debtor_id, limit, currency, outstanding in conn.execute(_SELECT_APPROVALS, params):
-                    found[debtor_id] = (limit, currency, outstanding)
-        return found
-
-    def set_outstanding(self, client_id: str, debtor_id: str, outstanding: Decimal) -> None:
-        with self._step("set outstanding") as conn:
-            params = {"b_client": client_id, "b_debtor": debtor_id, "b_outstanding": outstanding}
-            if conn.execute(_SET_OUTSTANDING, params).rowcount != 1:
-                raise LedgerError(f"no approval for debtor {debtor_id!r} of client {client_id!r}")
+            return parties.locked_approvals(conn, client_id, debtor_ids, IN_CHUNK)
 
     # -- duplicates ------------------------------------------------------------
 
@@ -303,9 +284,11 @@ class AssignmentWork:
         remittance_number: int | None,
         outcome_code: str | None = None,
         outcome_message: str | None = None,
+        approval_moves: Sequence[tuple[str, Decimal, Decimal]] = (),
     ) -> None:
-        """Insert the remittance (when numbered), every document, a business key per accepted
-        document, and move the envelope to ``state``. An envelope gets one outcome only."""
+        """Insert the remittance (when numbered), every document, a business key and a receivable
+        per accepted document, the approval movements ``(debtor_id, amount, balance_after)`` its
+        guaranteed parts made, and move the envelope to ``state``. One outcome per envelope."""
         with self._step(f"record the outcome of envelope {envelope_id}") as conn:
             now = utc_now()
             client_id = conn.execute(
@@ -343,6 +326,7 @@ class AssignmentWork:
                 ).scalar_one()
             if documents:
                 self._insert_documents(conn, client_id, envelope_id, remittance_id, documents)
+            parties.record_movements(conn, client_id, envelope_id, approval_moves)
 
     def _insert_documents(
         self,
@@ -366,6 +350,7 @@ class AssignmentWork:
                 f"envelope {envelope_id}: a receivable in it is already assigned "
                 f"(the database refused a second assignment: {str(err.orig).strip()})"
             ) from err
+        conn.execute(_INSERT_RECEIVABLES, {"b_envelope": envelope_id, "b_now": utc_now()})
 
     def _document_rows(
         self,
@@ -384,12 +369,12 @@ class AssignmentWork:
                     envelope_id, client_id, doc.position, doc.location,
                     doc.number, doc.normalised_number, doc.seller_key, date_to_db(doc.issue_date, pg),
                     date_to_db(doc.due_date, pg), doc.type_code, document_kind(doc.type_code),
-                    doc.currency, money_to_db(doc.amount, pg), doc.debtor_id, doc.debtor_name,
+                    doc.currency, money_to_db(doc.amount), doc.debtor_id, doc.debtor_name,
                     doc.preceding_invoice, doc.verdict.value, issues_to_json(doc.issues),
                     remittance_id if accepted else None,
                     doc.line_no if accepted else None,
-                    money_to_db(doc.guaranteed, pg) if accepted else None,
-                    money_to_db(doc.non_guaranteed, pg) if accepted else None,
+                    money_to_db(doc.guaranteed) if accepted else None,
+                    money_to_db(doc.non_guaranteed) if accepted else None,
                 )
             )  # fmt: skip
             if accepted:  # after the conversion, which refuses floats and sub-cent amounts

@@ -29,9 +29,18 @@ def dump_ledger(url: str) -> dict[str, list[tuple[object, ...]]]:
         "remittances": (
             "SELECT client_id, number, envelope_id, business_date FROM remittances ORDER BY client_id, number"
         ),
-        "approvals": (
-            "SELECT client_id, debtor_id, limit_amount, outstanding FROM approvals"
-            " ORDER BY client_id, debtor_id"
+        "debtors": (
+            "SELECT client_id, debtor_id, version, name, approval_limit, approval_currency, valid_to IS NULL"
+            " FROM debtors ORDER BY client_id, debtor_id, version"
+        ),
+        "clients": "SELECT id, version, name, siren FROM clients ORDER BY id, version",
+        "approval_movements": (
+            "SELECT client_id, debtor_id, kind, envelope_id, amount, balance_after FROM approval_movements"
+            " ORDER BY client_id, debtor_id, id"
+        ),
+        "receivables": (
+            "SELECT document_id, client_id, debtor_id, currency, amount, open_amount, state FROM receivables"
+            " ORDER BY document_id"
         ),
         "assignment_keys": "SELECT client_id, seller_key, normalised_number, issue_date FROM assignment_keys"
         " ORDER BY client_id, normalised_number",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from gateway.ledger import DocumentRecord
+from gateway.ledger import DebtorFacts, DocumentRecord
 from gateway.model import Issue, Verdict, normalise_invoice_number
 
 
@@ -50,4 +50,11 @@ def document(
         non_guaranteed=(value - guaranteed_value)
         if accepted and value is not None and guaranteed_value is not None
         else None,
+    )
+
+
+def debtor(debtor_id: str, limit: str, opening: str = "0.00", *, name: str | None = None) -> DebtorFacts:
+    """A debtor as the configuration describes it (EUR approval)."""
+    return DebtorFacts(
+        debtor_id, name or f"{debtor_id} SA", None, None, Decimal(limit), "EUR", Decimal(opening)
     )

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from conftest import Databases
-from ledger_support import document
+from ledger_support import debtor, document
 from sqlalchemy import Engine, text
 
 from gateway.errors import LedgerError
-from gateway.ledger import BusinessKey, DocumentRecord, DuplicateAssignment, EnvelopeState, Ledger
+from gateway.ledger import (
+    BusinessKey,
+    ClientFacts,
+    DocumentRecord,
+    DuplicateAssignment,
+    EnvelopeState,
+    Ledger,
+)
 from gateway.model import Issue, Severity, Verdict
 
 BUSINESS_DATE = date(2025, 3, 10)
@@ -23,7 +31,13 @@ def _envelope(ledger: Ledger, key: str, client: str = "C1") -> int:
     return ledger.register_envelopes(client, "inbox", [(key, f"{key}.csv")])[0].id
 
 
-def _assign(ledger: Ledger, envelope_id: int, docs: list[DocumentRecord], client: str = "C1") -> int:
+def _assign(
+    ledger: Ledger,
+    envelope_id: int,
+    docs: list[DocumentRecord],
+    client: str = "C1",
+    moves: Sequence[tuple[str, Decimal, Decimal]] = (),
+) -> int:
     with ledger.assignment() as work:
         number = work.next_remittance_number(client)
         work.record_outcome(
@@ -35,6 +49,7 @@ def _assign(ledger: Ledger, envelope_id: int, docs: list[DocumentRecord], client
             file_issues=(),
             documents=docs,
             remittance_number=number,
+            approval_moves=moves,
         )
     return number
 
@@ -149,7 +164,7 @@ def test_outcome_round_trip_keeps_exact_amounts(ledger: Ledger) -> None:
         "EUR",
     )
     assert all(type(x.amount) is Decimal for x in remittance.lines)
-    totals = {t.currency: t for t in remittance.totals}
+    totals = {t.currency: t for t in ledger.status().assigned}  # summed by the database, exactly
     assert set(totals) == {"EUR", "USD"}
     assert totals["EUR"].net_total == Decimal("-1189.90")
     assert str(totals["USD"].net_total) == "9999999999999999.99"
@@ -273,45 +288,59 @@ def test_money_never_goes_through_float(ledger: Ledger, databases: Databases, ra
     _assign(ledger, envelope_id, [document(1, "F-1", "10.10"), document(2, "F-2", "1234567890123456.78")])
     with raw_engine.connect() as conn:
         stored = conn.execute(text("SELECT amount FROM documents ORDER BY position")).scalars().all()
-        if databases.backend == "sqlite":
-            assert stored == ["10.10", "1234567890123456.78"]  # text, exactly as given
-        else:
-            assert stored == [Decimal("10.10"), Decimal("1234567890123456.78")]
+        # Integer hundredths on both databases: exact, and summable by SQL.
+        assert stored == [1010, 123456789012345678]
+        total = conn.execute(text("SELECT SUM(amount) FROM documents")).scalar_one()
+        assert int(total) == 123456789012346688
+        if databases.backend == "postgresql":
             column_type = conn.execute(
                 text(
                     "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
                     "WHERE attrelid = 'documents'::regclass AND attname = 'amount'"
                 )
             ).scalar_one()
-            assert column_type == "numeric(18,2)"
+            assert column_type == "bigint"
     assert float(Decimal("1234567890123456.78")) != Decimal("1234567890123456.78")  # a float would lose it
     remittance = ledger.remittance(envelope_id)
     assert remittance is not None
     assert [str(x.amount) for x in remittance.lines] == ["10.10", "1234567890123456.78"]
 
 
-def test_approvals_are_synced_from_configuration_and_consumed_in_the_ledger(ledger: Ledger) -> None:
+def test_parties_are_versioned_and_outstanding_is_the_sum_of_movements(
+    ledger: Ledger, raw_engine: Engine
+) -> None:
+    client = ClientFacts("C1", "Acme", "123456789", None)
     with ledger.assignment() as work:
-        work.sync_approvals(
-            "C1",
-            [
-                ("ALPHA", Decimal("40000.00"), "EUR", Decimal("30000.00")),
-                ("BETA", Decimal("100000.00"), "EUR", Decimal("0")),
-            ],
-        )
+        work.sync_parties(client, [debtor("ALPHA", "40000.00", "30000.00"), debtor("BETA", "100000.00")])
         assert work.approvals("C1", {"ALPHA", "GAMMA"}) == {
             "ALPHA": (Decimal("40000.00"), "EUR", Decimal("30000.00"))
         }
-        work.set_outstanding("C1", "ALPHA", Decimal("38800.00"))
-    with ledger.assignment() as work:  # a new limit from the configuration keeps the consumption
-        work.sync_approvals("C1", [("ALPHA", Decimal("50000.00"), "EUR", Decimal("30000.00"))])
+    # An assigned invoice with 8,800.00 guaranteed is a movement, not an update of a balance.
+    moves = [("ALPHA", Decimal("8800.00"), Decimal("38800.00"))]
+    _assign(ledger, _envelope(ledger, "k1"), [document(1, "F-1", "8800.00")], moves=moves)
+    with ledger.assignment() as work:  # a new limit and name: a new version, the consumption stays
+        work.sync_parties(client, [debtor("ALPHA", "50000.00", "30000.00", name="Alpha SAS")])
+        work.sync_parties(client, [debtor("ALPHA", "50000.00", "30000.00", name="Alpha SAS")])  # no change
     assert ledger.approval_states("C1") == {
         "ALPHA": (Decimal("50000.00"), "EUR", Decimal("38800.00")),
         "BETA": (Decimal("100000.00"), "EUR", Decimal("0.00")),
     }
     assert ledger.approval_states("C2") == {}
-    with pytest.raises(LedgerError, match="no approval"), ledger.assignment() as work:
-        work.set_outstanding("C1", "GAMMA", Decimal("1.00"))
+    with raw_engine.connect() as conn:
+        versions = conn.execute(
+            text("SELECT version, name, approval_limit, valid_to IS NULL FROM debtors "
+                 "WHERE debtor_id = 'ALPHA' ORDER BY version")
+        ).all()  # fmt: skip
+        movements = conn.execute(
+            text("SELECT kind, amount FROM approval_movements WHERE debtor_id = 'ALPHA' ORDER BY id")
+        ).all()
+        receivable = conn.execute(text("SELECT state, amount, open_amount FROM receivables")).one()
+    assert [tuple(v) for v in versions] == [
+        (1, "ALPHA SA", 4000000, False),
+        (2, "Alpha SAS", 5000000, True),
+    ]
+    assert [tuple(m) for m in movements] == [("opening", 3000000), ("assignment", 880000)]
+    assert tuple(receivable) == ("open", 880000, 880000)
 
 
 def test_a_swallowed_error_still_rolls_the_unit_back(ledger: Ledger) -> None:

@@ -25,8 +25,15 @@ LEDGER_TABLES = {
     "assignment_keys",
     "remittances",
     "counters",
-    "approvals",
     "deliveries",
+    "ledger_identity",
+    "leases",
+    "ledger_events",
+    "clients",
+    "debtors",
+    "approval_movements",
+    "receivables",
+    "job_runs",
 }
 
 
@@ -40,7 +47,7 @@ def test_open_migrates_an_empty_database_and_reopening_is_harmless(databases: Da
         Ledger.open(url).close()
         with engine.connect() as conn:
             assert set(inspect(conn).get_table_names()) >= LEDGER_TABLES | {"alembic_version"}
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0002"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0003"]
             assert not compare_metadata(
                 MigrationContext.configure(conn, opts={"compare_type": True}), metadata
             )

@@ -6,11 +6,12 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from ledger_support import document
+from ledger_support import debtor, document
 
 from gateway.ledger import (
     ApprovalStatus,
     AssignedTotal,
+    ClientFacts,
     DeliveryRecord,
     DocumentCount,
     EnvelopeCount,
@@ -33,8 +34,7 @@ def test_status_counts_and_sums_exactly(ledger: Ledger) -> None:
     (b1,) = ledger.register_envelopes("C2", "inbox-b", [("1", "1.csv")])
     ledger.mark_failed(a3.id, "GW-INTERNAL", "boom")
     with ledger.assignment() as work:
-        work.sync_approvals("C1", [("ALPHA", Decimal("40000.00"), "EUR", Decimal("30000.00"))])
-        work.set_outstanding("C1", "ALPHA", Decimal("39999.90"))
+        work.sync_parties(ClientFacts("C1", "Acme", None, None), [debtor("ALPHA", "40000.00", "39999.65")])
         for envelope_id, client, docs in (
             (
                 a1.id,
@@ -58,6 +58,10 @@ def test_status_counts_and_sums_exactly(ledger: Ledger) -> None:
                 file_issues=(),
                 documents=docs,
                 remittance_number=work.next_remittance_number(client),
+                # the pipeline passes what its EUR lines' guaranteed parts moved: +0.25
+                approval_moves=[("ALPHA", Decimal("0.25"), Decimal("39999.90"))]
+                if envelope_id == a1.id
+                else (),
             )
     ledger.mark_delivered([a1.id], [DeliveryRecord(a1.id, "factor", "R1.csv", "0" * 64, 1)])
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 
 from alembic import command
 from alembic.config import Config
@@ -74,8 +75,8 @@ def _fill_as_0001(url: str) -> None:
                         "normalised_number, seller_key, issue_date, due_date, type_code, kind, currency, "
                         "amount, debtor_id, debtor_name, verdict, issues, remittance_id, line_no, "
                         "guaranteed, non_guaranteed) VALUES (:id, :id, :c, 1, 'line 2', 'F-1', 'F1', "
-                        "'123456789', :d, :due, '380', 'invoice', 'EUR', 1200.50, 'ALPHA', 'Alpha SA', "
-                        "'accepted', '[]', :id, 1, 1000.00, 200.50)"
+                        "'123456789', :d, :due, '380', 'invoice', 'EUR', '1200.50', 'ALPHA', 'Alpha SA', "
+                        "'accepted', '[]', :id, 1, '1000.00', '200.50')"
                     ),
                     {"id": env_id, "c": client, "d": date(2025, 3, 1), "due": date(2025, 5, 1)},
                 )
@@ -90,21 +91,28 @@ def _fill_as_0001(url: str) -> None:
                     ),
                     {"id": env_id, "n": f"REM_{client}_000001.csv", "sha": "f" * 64, "t": now},
                 )
+        with engine.begin() as conn:  # acme's approval on ALPHA: 1,000.00 of it consumed by F-1
+            conn.execute(text("INSERT INTO approvals VALUES ('acme', 'ALPHA', '50000.00', 'EUR', '1000.00')"))
     finally:
         engine.dispose()
 
 
-_QUERIES = {  # the upgrade may recreate this table: name its columns
+_QUERIES = {  # the upgrades recreate or reshape these tables: name their columns
     "assignment_keys": "SELECT client_id, seller_key, normalised_number, issue_date, document_id "
-    "FROM assignment_keys ORDER BY document_id"
+    "FROM assignment_keys ORDER BY document_id",
+    "documents": "SELECT id, envelope_id, client_id, position, number, normalised_number, seller_key, "
+    "issue_date, verdict, remittance_id, line_no, amount, guaranteed, non_guaranteed "
+    "FROM documents ORDER BY id",
 }
+MONEY_AT = slice(11, 14)  # amount, guaranteed, non_guaranteed in the documents query
 
 
-def _dump(url: str) -> dict[str, list[tuple[object, ...]]]:
+def _dump(url: str, *, hundredths: bool = False) -> dict[str, list[tuple[object, ...]]]:
+    """Every row as text; amounts as exact decimals (0001 kept text or NUMERIC, 0003 hundredths)."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return {
+            dump = {
                 table: [
                     tuple(str(v) for v in row)
                     for row in conn.execute(text(_QUERIES.get(table, f"SELECT * FROM {table} ORDER BY 1, 2")))
@@ -113,6 +121,15 @@ def _dump(url: str) -> dict[str, list[tuple[object, ...]]]:
             }
     finally:
         engine.dispose()
+    dump["documents"] = [
+        row[: MONEY_AT.start]
+        + tuple(
+            str(Decimal(v).scaleb(-2) if hundredths else Decimal(v).quantize(Decimal("0.01")))
+            for v in row[MONEY_AT]
+        )
+        for row in dump["documents"]
+    ]
+    return dump
 
 
 def test_a_0001_ledger_upgrades_and_keeps_every_row(databases: Databases) -> None:
@@ -126,9 +143,11 @@ def test_a_0001_ledger_upgrades_and_keeps_every_row(databases: Databases) -> Non
         identity = ledger.identity()
         status = ledger.status()
         assert ledger.remittance(1) is not None and ledger.remittance(2) is not None
+        # The approval became a debtor version; its outstanding is rebuilt from movements.
+        assert ledger.approval_states("acme") == {"ALPHA": (Decimal("50000.00"), "EUR", Decimal("1000.00"))}
     finally:
         ledger.close()
-    after = _dump(url)
+    after = _dump(url, hundredths=True)
 
     for table in TABLES:
         if table != "assignment_keys":
@@ -144,5 +163,18 @@ def test_a_0001_ledger_upgrades_and_keeps_every_row(databases: Databases) -> Non
     finally:
         engine.dispose()
     assert [kind for kind, _ in events] == ["upgrade-duplicate-key"]
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            movements = conn.execute(
+                text("SELECT kind, amount, balance_after FROM approval_movements ORDER BY id")
+            ).all()
+            receivables = conn.execute(
+                text("SELECT document_id, state, amount, open_amount FROM receivables ORDER BY 1")
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(m) for m in movements] == [("opening", 0, 0), ("assignment", 100000, 100000)]
+    assert [tuple(r) for r in receivables] == [(1, "open", 120050, 120050), (2, "open", 120050, 120050)]
     detail = json.loads(events[0][1])
     assert (detail["client_id"], detail["document_id"], detail["normalised_number"]) == ("bravo", 2, "F1")

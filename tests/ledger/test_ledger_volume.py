@@ -14,9 +14,9 @@ from decimal import Decimal
 
 import pytest
 from conftest import Databases
-from ledger_support import document
+from ledger_support import debtor, document
 
-from gateway.ledger import BusinessKey, DocumentRecord, EnvelopeState, Ledger
+from gateway.ledger import BusinessKey, ClientFacts, DocumentRecord, EnvelopeState, Ledger
 from gateway.model import Verdict
 
 SCALE = {"sqlite": 1, "postgresql": 5}  # divide the volume by this
@@ -125,13 +125,12 @@ def test_1000_envelopes_of_10_documents_in_batches_of_200(
             "C1", "inbox", [(f"k{batch}-{i}", f"f{batch}-{i}.csv") for i in range(200)]
         )
         with ledger.assignment() as work:
-            work.sync_approvals("C1", [("ALPHA", Decimal("1000000.00"), "EUR", Decimal("0.00"))])
+            work.sync_parties(ClientFacts("C1", "Acme", None, None), [debtor("ALPHA", "1000000.00")])
             for index, record in enumerate(records):
                 docs, keys = prepared[batch * 200 + index]
                 assert work.claim_content("C1", f"{batch:04d}{index:060d}", record.id) is None
                 assert not work.assigned_keys(keys)
                 work.approvals("C1", {"ALPHA"})
-                work.set_outstanding("C1", "ALPHA", Decimal("123.40") * (batch * 200 + index + 1))
                 work.record_outcome(
                     record.id,
                     state=EnvelopeState.ASSIGNED,
@@ -141,6 +140,9 @@ def test_1000_envelopes_of_10_documents_in_batches_of_200(
                     file_issues=(),
                     documents=docs,
                     remittance_number=work.next_remittance_number("C1"),
+                    approval_moves=[
+                        ("ALPHA", Decimal("123.40"), Decimal("123.40") * (batch * 200 + index + 1))
+                    ],
                 )
     spent = time.perf_counter() - started
     _report(
