@@ -267,11 +267,12 @@ def ingest(
 def validate(
     obj: Context, files: tuple[Path, ...], client_id: str | None, format_id: str, as_json: bool
 ) -> None:
-    """Check FILES without touching the ledger: parse, XSD, document rules
-    (and, with --client, the contract's eligibility rules). Exit 0 if all are valid, 1 if any is not."""
+    """Check FILES as `run` would, writing nothing: parse, XSD, document rules; with --client also
+    the contract's rules and, read from the ledger, duplicates and the approval split `run` would
+    record. Exit 0 if all are valid, 1 if any is not."""
     from gateway.file_validation import validate_files
 
-    client = None
+    client, ledger_url = None, None
     bdate = business_date(as_of=obj.as_of)
     if client_id is not None:
         settings = obj.settings()
@@ -279,11 +280,15 @@ def validate(
         if client is None:
             _usage(f"There is no client '{client_id}' in {obj.config}.")
         bdate = business_date(settings.timezone, settings.as_of)
+        ledger_url = settings.ledger_url
     missing = [f for f in files if not f.is_file()]
     if missing:
         _usage("Cannot read: " + ", ".join(str(f) for f in missing))
     try:
-        results = validate_files(list(files), format_id, client, bdate)
+        results = validate_files(list(files), format_id, client, bdate, ledger_url)
+    except LedgerError as err:  # the ledger could not be read: the environment, not the files
+        err_console.print(Text("Ledger error: ", style="bold red") + shown(err), highlight=False)
+        sys.exit(EXIT_FAILURE)
     except OSError as err:
         _usage(f"Cannot read {err.filename}: {err.strerror}")
     except GatewayError as err:

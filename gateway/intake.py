@@ -30,12 +30,11 @@ from gateway.ledger import (
     CURRENCY_WIDTH,
     SELLER_KEY_WIDTH,
     TYPE_CODE_WIDTH,
-    AssignmentWork,
     BusinessKey,
     ClientFacts,
     DebtorFacts,
+    DecisionWork,
     DocumentRecord,
-    EnvelopeRecord,
     EnvelopeState,
     is_storable_amount,
 )
@@ -74,7 +73,8 @@ class Candidate:
 class Examined:
     """One envelope after reading, parsing and the checks that need no ledger."""
 
-    envelope: EnvelopeRecord
+    envelope_id: int
+    source_name: str
     content_sha256: str | None
     format: str | None
     file_issues: tuple[Issue, ...]
@@ -87,26 +87,37 @@ class Examined:
 
 
 def examine(
-    envelope: EnvelopeRecord,
+    envelope_id: int,
+    source_name: str,
     data: bytes | None,
-    client: ClientSettings,
+    client: ClientSettings | None,
     business_date: date,
     limits: Limits,
     format_id: str = "auto",
     read_error: Issue | None = None,
 ) -> Examined:
-    """Parse and check one file. ``read_error`` is set when the bytes could not be read (too large)."""
+    """Parse and check one file: the same path for ``run``, ``ingest`` and ``validate``.
+
+    ``read_error`` is set when the bytes could not be read (too large). Without a
+    ``client`` (``validate`` without ``--client``) the contract's rules are left out,
+    nothing else.
+    """
     if data is None:
         issue = read_error or Issue("GW-FILE-UNREADABLE", "The file could not be read.")
-        return Examined(envelope, None, None, (issue,))
+        return Examined(envelope_id, source_name, None, None, (issue,))
     sha = hashlib.sha256(data).hexdigest()
-    result = parse_file(data, envelope.source_name, limits, format_id)
-    examined = Examined(envelope, sha, result.format, result.issues, unreadable=result.rejected)
+    result = parse_file(data, source_name, limits, format_id)
+    examined = Examined(
+        envelope_id, source_name, sha, result.format, result.issues, unreadable=result.rejected
+    )
     if result.file_rejected:
         return examined
     for invoice in result.documents:
-        debtor = resolve_debtor(invoice, client)
-        issues = check_document(invoice) + check_eligibility(invoice, client, business_date)
+        issues = check_document(invoice)
+        debtor = None
+        if client is not None:
+            debtor = resolve_debtor(invoice, client)
+            issues += check_eligibility(invoice, client, business_date)
         key = _business_key(invoice, client)
         if key is None:
             issues.append(
@@ -125,7 +136,7 @@ def examine(
     return examined
 
 
-def _business_key(invoice: Invoice, client: ClientSettings) -> BusinessKey | None:
+def _business_key(invoice: Invoice, client: ClientSettings | None) -> BusinessKey | None:
     """(seller legal id, normalised number, issue date): the same receivable whoever sends it.
 
     Eligibility only lets through a seller whose identifiers all name the client, so for
@@ -135,7 +146,8 @@ def _business_key(invoice: Invoice, client: ClientSettings) -> BusinessKey | Non
     normalised = normalise_invoice_number(invoice.number)
     if not normalised:
         return None
-    return BusinessKey(seller_legal_key(invoice.seller) or client.siren, normalised, invoice.issue_date)
+    seller = seller_legal_key(invoice.seller) or (client.siren if client else None) or "unknown seller"
+    return BusinessKey(seller, normalised, invoice.issue_date)
 
 
 class Decider:
@@ -146,7 +158,7 @@ class Decider:
     committed one by one.
     """
 
-    def __init__(self, work: AssignmentWork) -> None:
+    def __init__(self, work: DecisionWork) -> None:
         self._work = work
         self._approvals: dict[str, dict[str, ApprovalState]] = {}
         self._synced: set[str] = set()
@@ -206,8 +218,8 @@ class Decider:
     def _duplicate_content(self, examined: Examined, client: ClientSettings) -> Issue | None:
         sha = examined.content_sha256
         assert sha is not None
-        first = self._work.claim_content(client.id, sha, examined.envelope.id)
-        if first is None or first == examined.envelope.id:
+        first = self._work.claim_content(client.id, sha, examined.envelope_id)
+        if first is None or first == examined.envelope_id:
             return None
         return Issue(
             "GW-DUPLICATE-FILE",
@@ -278,7 +290,7 @@ class Decider:
     ) -> None:
         state = EnvelopeState.ASSIGNED if number is not None else EnvelopeState.REJECTED
         self._work.record_outcome(
-            examined.envelope.id,
+            examined.envelope_id,
             state=state,
             format=examined.format,
             content_sha256=examined.content_sha256,

@@ -339,10 +339,8 @@ class Pipeline:
                 )
 
     def _record_failure(self, route: InboundRoute, item: Examined, err: Exception) -> None:
-        log.error(
-            "%s: %s could not be decided: %s", route.channel.id, item.envelope.source_name, err, exc_info=err
-        )
-        self.ledger.mark_failed(item.envelope.id, "GW-INTERNAL", _internal_message(err))
+        log.error("%s: %s could not be decided: %s", route.channel.id, item.source_name, err, exc_info=err)
+        self.ledger.mark_failed(item.envelope_id, "GW-INTERNAL", _internal_message(err))
 
     def _examine(self, route: InboundRoute, entry: Entry, record: EnvelopeRecord, bdate: date) -> Examined:
         try:
@@ -360,7 +358,16 @@ class Pipeline:
             read_error = None
         except InputError as err:
             data, read_error = None, Issue(err.code, str(err), location=err.location)
-        return examine(record, data, route.client, bdate, self.limits, route.channel.format, read_error)
+        return examine(
+            record.id,
+            record.source_name,
+            data,
+            route.client,
+            bdate,
+            self.limits,
+            route.channel.format,
+            read_error,
+        )
 
     def _deliver(
         self, client: ClientSettings, records: Sequence[EnvelopeRecord], report: CycleReport
@@ -478,13 +485,13 @@ def _reason(record: EnvelopeRecord, ack: Acknowledgement | None) -> dict[str, ob
         "business_date": record.business_date.isoformat() if record.business_date else None,
     }
     if ack is not None:
-        reason["file_issues"] = [_issue_dict(i) for i in ack.file_issues]
+        reason["file_issues"] = [i.to_dict() for i in ack.file_issues]
         refused = [line for line in ack.lines if line.issues]
         reason["documents"] = [
             {
                 "location": line.location,
                 "number": line.number,
-                "issues": [_issue_dict(i) for i in line.issues],
+                "issues": [i.to_dict() for i in line.issues],
             }
             for line in refused[:REASON_DOCUMENTS]
         ]
@@ -493,15 +500,6 @@ def _reason(record: EnvelopeRecord, ack: Acknowledgement | None) -> dict[str, ob
                 len(refused) - REASON_DOCUMENTS
             )  # all of them are in the acknowledgement
     return reason
-
-
-def _issue_dict(issue: Issue) -> dict[str, object]:
-    return {
-        "code": issue.code,
-        "severity": issue.severity.value,
-        "message": issue.message,
-        "location": issue.location,
-    }
 
 
 def _duplicate_reason(record: EnvelopeRecord) -> dict[str, object]:

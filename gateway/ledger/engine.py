@@ -41,7 +41,7 @@ def describe_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def create_ledger_engine(url_text: str) -> Engine:
+def create_ledger_engine(url_text: str, *, create_folder: bool = True) -> Engine:
     """An engine for ``sqlite:///path`` or ``postgresql+psycopg://…`` (``postgresql://`` means psycopg)."""
     try:
         url = make_url(url_text)
@@ -49,7 +49,7 @@ def create_ledger_engine(url_text: str) -> Engine:
         raise LedgerError(f"{url_text!r} is not a database URL ({err})") from None
     backend = url.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, create_folder)
     if backend == "postgresql":
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
@@ -59,14 +59,15 @@ def create_ledger_engine(url_text: str) -> Engine:
     )
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, create_folder: bool = True) -> Engine:
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
         raise LedgerError(
             "the ledger needs a SQLite file (sqlite:///path/to/ledger.db), not an in-memory database"
         )
     try:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if create_folder:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise LedgerError(f"cannot create the folder of the ledger {database}: {err}") from None
     engine = create_engine(url, connect_args={"timeout": 30.0})
@@ -143,6 +144,27 @@ def migrate(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest schema revision this version of the gateway knows."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the database is at (``None``: never migrated), read without writing."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def insert_or_skip(dialect_name: str, table: Table) -> PgInsert | SqliteInsert:

@@ -8,9 +8,11 @@ change (a migration) without touching the callers.
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from gateway.errors import LedgerError
 from gateway.model import AssignedLine, Issue, Verdict
@@ -144,3 +146,37 @@ class StoredRemittance:
     source_name: str
     envelope_id: int
     lines: tuple[AssignedLine, ...]
+
+
+class DecisionWork(Protocol):
+    """What deciding an envelope needs from the ledger: the assignment unit of work
+    (:class:`gateway.ledger.work.AssignmentWork`) and its read-only twin for ``validate``
+    (:class:`gateway.ledger.prediction.PredictionWork`), so that both run the same decision."""
+
+    def sync_parties(self, client: ClientFacts, debtors: Sequence[DebtorFacts]) -> None: ...
+
+    def approvals(
+        self, client_id: str, debtor_ids: Collection[str]
+    ) -> dict[str, tuple[Decimal, str, Decimal]]: ...
+
+    def claim_content(self, client_id: str, content_sha256: str, envelope_id: int) -> int | None: ...
+
+    def assigned_keys(self, keys: Collection[BusinessKey]) -> set[BusinessKey]: ...
+
+    def next_remittance_number(self, client_id: str, first: int = 1) -> int: ...
+
+    def record_outcome(
+        self,
+        envelope_id: int,
+        *,
+        state: EnvelopeState,
+        format: str | None,
+        content_sha256: str | None,
+        business_date: date,
+        file_issues: Sequence[Issue],
+        documents: Sequence[DocumentRecord],
+        remittance_number: int | None,
+        outcome_code: str | None = None,
+        outcome_message: str | None = None,
+        approval_moves: Sequence[tuple[str, Decimal, Decimal]] = (),
+    ) -> None: ...

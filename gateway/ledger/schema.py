@@ -108,13 +108,7 @@ def date_to_db(value: date | None, postgresql: bool) -> date | str | None:
 def issues_to_json(issues: tuple[Issue, ...] | list[Issue]) -> str:
     if not issues:
         return "[]"
-    return json.dumps(
-        [
-            {"code": i.code, "severity": i.severity.value, "message": i.message, "location": i.location}
-            for i in issues
-        ],
-        ensure_ascii=False,
-    )
+    return json.dumps([i.to_dict() for i in issues], ensure_ascii=False)
 
 
 class Money(TypeDecorator[Decimal]):

@@ -24,12 +24,15 @@ from gateway.ledger.engine import (
     create_ledger_engine,
     describe_error,
     describe_url,
+    head_revision,
     insert_or_skip,
     migrate,
     read_transaction,
+    schema_revision,
     translated_errors,
     write_transaction,
 )
+from gateway.ledger.prediction import PredictionWork
 from gateway.ledger.readback import EnvelopeOutputs
 from gateway.ledger.records import DeliveryRecord, EnvelopeRecord, EnvelopeState, StoredRemittance
 from gateway.ledger.schema import deliveries, envelopes
@@ -337,6 +340,35 @@ class Ledger:
                 work.close()
             if work.failure is not None:  # the caller swallowed the error: never commit half a unit
                 raise LedgerError(f"assignment rolled back: a step failed ({work.failure})")
+
+    @contextmanager
+    def prediction(self) -> Iterator[PredictionWork]:
+        """A read-only snapshot on which the decision of ``run`` is predicted (``validate``)."""
+        with translated_errors("predict the decision"), read_transaction(self._engine) as conn:
+            yield PredictionWork(conn)
+
+    @classmethod
+    def open_for_reading(cls, url: str) -> Ledger | None:
+        """The ledger as it is, never created nor migrated (``validate``, ``status``): ``None``
+        when a SQLite ledger does not exist yet; an error when it is behind this version."""
+        engine = create_ledger_engine(url, create_folder=False)
+        if engine.dialect.name == "sqlite" and not Path(engine.url.database or "").exists():
+            engine.dispose()
+            return None
+        try:
+            current = schema_revision(engine)
+        except exc.SQLAlchemyError as err:
+            engine.dispose()
+            raise LedgerError(
+                f"cannot read the ledger {describe_url(engine.url)}: {describe_error(err)}"
+            ) from err
+        if current != head_revision():
+            engine.dispose()
+            raise LedgerError(
+                f"the ledger {describe_url(engine.url)} is at schema revision {current or 'none'}, not "
+                f"{head_revision()}: run the gateway once (gateway run --once) to upgrade it first"
+            )
+        return cls(engine)
 
     # -- reading back ---------------------------------------------------------------
 
