@@ -51,6 +51,15 @@ class Issue:
     def is_fatal(self) -> bool:
         return self.severity is Severity.FATAL
 
+    def to_dict(self) -> dict[str, str | None]:
+        """The one JSON shape of an issue: acknowledgements, reasons, ``validate``, the ledger."""
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "location": self.location,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Money:
