@@ -22,7 +22,6 @@ one archive sync per batch of envelopes.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -31,20 +30,18 @@ from datetime import date
 
 from gateway.clock import business_date
 from gateway.errors import ClaimLost, InputError, LedgerError, LimitExceeded
-from gateway.factoring.remittance import build_remittance
 from gateway.failpoints import failpoint
-from gateway.intake import Decider, Examined, examine
+from gateway.flows import FLOWS, EnvelopeSummary, Flow
+from gateway.flows.base import Examination
 from gateway.ledger import (
-    DeliveryRecord,
     DuplicateAssignment,
-    EnvelopeOutputs,
     EnvelopeRecord,
     EnvelopeState,
     Ledger,
 )
 from gateway.ledger.operations import this_process
 from gateway.limits import DEFAULT_LIMITS, Limits
-from gateway.model import Acknowledgement, Issue, Verdict
+from gateway.model import Issue
 from gateway.parsers import size_limit
 from gateway.parsers.base import SNIFF_BYTES
 from gateway.settings import ClientSettings, InboundChannel, Settings
@@ -52,12 +49,9 @@ from gateway.transports.base import (
     Entry,
     Finalization,
     InboundTransport,
-    OutboundFile,
     OutboundTransport,
     Outcome,
 )
-from gateway.writers import acknowledgement as ack_writer
-from gateway.writers import remittance as remittance_writer
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +63,6 @@ MAX_ATTEMPTS = 3
 #: host holds its channels this long at most (on this host, a dead holder is noticed at once).
 LEASE_SECONDS = 600.0
 
-#: The ``.reason.json`` of a refused file lists this many documents; the acknowledgement lists all.
-REASON_DOCUMENTS = 100
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -136,6 +128,12 @@ class Pipeline:
         self.progress = progress
         self.node = this_process()  # how this process signs its channel leases
         self.stopping = threading.Event()  # set by the daemon: finish the current batch, then stop
+        self.flows: dict[str, Flow] = {
+            route.channel.id: FLOWS[route.channel.kind](
+                route.client, route.channel, settings.factor.remittances, limits
+            )
+            for route in self.inbound
+        }
 
     def business_date(self) -> date:
         return business_date(self.settings.timezone, self.settings.as_of)
@@ -254,7 +252,7 @@ class Pipeline:
                     record.id, "GW-FILE-VANISHED", "The claimed file disappeared from work/."
                 )
         if orphans:
-            self._deliver(route.client, orphans, report)
+            self._deliver(route, orphans, report)
             moved += [r.id for r in orphans]
         if moved:
             self.ledger.mark_finalized(moved)
@@ -275,10 +273,10 @@ class Pipeline:
             self._decide(route, undecided, bdate)
         records = self.ledger.envelopes(ids)
 
-        outputs: dict[int, EnvelopeOutputs] = {}
+        outputs: dict[int, EnvelopeSummary] = {}
         to_deliver = [records[i] for i in ids if _decided(records[i]) and not records[i].delivered]
         if to_deliver:
-            outputs = self._deliver(route.client, to_deliver, report)
+            outputs = self._deliver(route, to_deliver, report)
             records = self.ledger.envelopes(ids)
         self._finalize(
             route, [(e, records[i]) for e, i in zip(entries, ids, strict=True)], bdate, report, outputs
@@ -287,17 +285,19 @@ class Pipeline:
     def _decide(
         self, route: InboundRoute, pairs: Sequence[tuple[Entry, EnvelopeRecord]], bdate: date
     ) -> None:
-        examined: list[Examined] = []
+        flow = self.flows[route.channel.id]
+        examined: list[Examination] = []
         for entry, record in pairs:
             try:
-                examined.append(self._examine(route, entry, record, bdate))
+                data, read_error = self._read(route, entry)
+                examined.append(flow.examine(record.id, record.source_name, data, read_error, bdate))
             except Exception as err:  # a bug or an environment fault on one file: others go on
                 log.exception("%s: examining %s failed", route.channel.id, entry.name)
                 self.ledger.mark_failed(record.id, "GW-INTERNAL", _internal_message(err))
         if not examined:
             return
         try:
-            self._decide_unit(route, examined, bdate)
+            flow.decide(self.ledger, examined, bdate)
         except DuplicateAssignment:
             raise
         except Exception as err:
@@ -313,36 +313,17 @@ class Pipeline:
             )
             for item in examined:
                 try:
-                    self._decide_unit(route, [item], bdate)
+                    flow.decide(self.ledger, [item], bdate)
                 except Exception as single:
                     self._record_failure(route, item, single)
         failpoint("after-assign-commit")
 
-    def _decide_unit(self, route: InboundRoute, examined: Sequence[Examined], bdate: date) -> None:
-        """One assignment unit of work for these envelopes, decided again once if another node
-        assigned one of their receivables between our read and our write."""
-        for attempt in (1, 2):
-            try:
-                with self.ledger.assignment() as work:
-                    decider = Decider(work)
-                    for item in examined:
-                        decider.decide(item, route.client, bdate)
-                    failpoint("before-assign-commit")
-                return
-            except DuplicateAssignment:
-                # The unit rolled back whole; deciding again marks the receivable a duplicate.
-                if attempt == 2:
-                    raise
-                log.warning(
-                    "%s: another node assigned one of these receivables meanwhile; deciding again",
-                    route.channel.id,
-                )
-
-    def _record_failure(self, route: InboundRoute, item: Examined, err: Exception) -> None:
+    def _record_failure(self, route: InboundRoute, item: Examination, err: Exception) -> None:
         log.error("%s: %s could not be decided: %s", route.channel.id, item.source_name, err, exc_info=err)
         self.ledger.mark_failed(item.envelope_id, "GW-INTERNAL", _internal_message(err))
 
-    def _examine(self, route: InboundRoute, entry: Entry, record: EnvelopeRecord, bdate: date) -> Examined:
+    def _read(self, route: InboundRoute, entry: Entry) -> tuple[bytes | None, Issue | None]:
+        """The claimed file's bytes, or why they were not read (too large for its format)."""
         try:
             limit = self.limits.max_file_bytes
             if entry.size > min(self.limits.max_xml_bytes, limit):
@@ -354,56 +335,25 @@ class Pipeline:
                     "file of this format. Split it into smaller files.",
                     code="GW-FILE-TOO-LARGE",
                 )
-            data: bytes | None = route.transport.read(entry, limit)
-            read_error = None
+            return route.transport.read(entry, limit), None
         except InputError as err:
-            data, read_error = None, Issue(err.code, str(err), location=err.location)
-        return examine(
-            record.id,
-            record.source_name,
-            data,
-            route.client,
-            bdate,
-            self.limits,
-            route.channel.format,
-            read_error,
-        )
+            return None, Issue(err.code, str(err), location=err.location)
 
     def _deliver(
-        self, client: ClientSettings, records: Sequence[EnvelopeRecord], report: CycleReport
-    ) -> dict[int, EnvelopeOutputs]:
-        factor_channel = self.settings.factor.remittances
-        ack_channel = client.acknowledgements
+        self, route: InboundRoute, records: Sequence[EnvelopeRecord], report: CycleReport
+    ) -> dict[int, EnvelopeSummary]:
+        """Render the outputs from the ledger, deliver them (the factor's first), record them."""
         self.ledger.verify()  # never deliver the outputs of a ledger that is no longer there
-        outputs = self.ledger.outputs([r.id for r in records])
-        factor_files: list[OutboundFile] = []
-        client_files: list[OutboundFile] = []
-        deliveries: list[DeliveryRecord] = []
-        for record in records:
-            stored, ack = outputs[record.id].remittance, outputs[record.id].acknowledgement
-            if stored is not None:
-                remittance = build_remittance(
-                    stored.client_id, stored.number, stored.business_date, stored.source_name,
-                    stored.envelope_id, stored.lines,
-                )  # fmt: skip
-                written = remittance_writer.write_formats(remittance, factor_channel.formats)
-                for fmt, data in written.items():
-                    out = OutboundFile(remittance_writer.file_name(remittance, fmt), data)
-                    factor_files.append(out)
-                    deliveries.append(_delivery(record.id, factor_channel.id, out))
-                report.remittances.append((remittance.client_id, remittance.number))
-            for fmt in ack_channel.formats:
-                out = OutboundFile(ack_writer.file_name(ack, fmt), ack_writer.write(ack, fmt))
-                client_files.append(out)
-                deliveries.append(_delivery(record.id, ack_channel.id, out))
-        if factor_files:
-            self.outbound[factor_channel.id].deliver(factor_files)
-        self.outbound[ack_channel.id].deliver(client_files)
+        rendered = self.flows[route.channel.id].render(self.ledger, records)
+        factor = self.settings.factor.remittances.id
+        for channel in sorted(rendered.files, key=lambda c: c != factor):
+            self.outbound[channel].deliver(rendered.files[channel])
         failpoint("after-deliver")
-        self.ledger.mark_delivered([r.id for r in records], deliveries)
-        report.delivered += [f.name for f in factor_files + client_files]
+        self.ledger.mark_delivered([r.id for r in records], rendered.deliveries)
+        report.remittances += rendered.remittances
+        report.delivered += [f.name for files in rendered.files.values() for f in files]
         failpoint("after-mark-delivered")
-        return outputs
+        return rendered.summaries
 
     def _finalize(
         self,
@@ -411,12 +361,12 @@ class Pipeline:
         pairs: Sequence[tuple[Entry, EnvelopeRecord]],
         bdate: date,
         report: CycleReport,
-        outputs: Mapping[int, EnvelopeOutputs],
+        outputs: Mapping[int, EnvelopeSummary],
     ) -> None:
         settled = [r.id for _, r in pairs if r.delivered and not r.finalized and r.id not in outputs]
-        acks = {i: o.acknowledgement for i, o in outputs.items()}
+        summaries = dict(outputs)
         if settled:  # delivered in an earlier run that stopped before the archive move
-            acks.update((i, o.acknowledgement) for i, o in self.ledger.outputs(settled).items())
+            summaries.update(self.flows[route.channel.id].summaries(self.ledger, settled))
         moves: list[tuple[Entry, Finalization]] = []
         ids: list[int] = []
         for entry, record in pairs:
@@ -437,13 +387,14 @@ class Pipeline:
                 moves.append((entry, Finalization(Outcome.ARCHIVED, bdate)))
                 report.assigned_files += 1
             else:
-                moves.append((entry, Finalization(Outcome.REJECTED, bdate, _reason(record, acks[record.id]))))
+                moves.append(
+                    (entry, Finalization(Outcome.REJECTED, bdate, _reason(record, summaries[record.id])))
+                )
                 report.rejected_files += 1
             ids.append(record.id)
-            if record.id in acks:
-                accepted = sum(1 for line in acks[record.id].lines if line.verdict is Verdict.ACCEPTED)
-                report.accepted_documents += accepted
-                report.rejected_documents += len(acks[record.id].lines) - accepted
+            if record.id in summaries:
+                report.accepted_documents += summaries[record.id].accepted
+                report.rejected_documents += summaries[record.id].rejected
         if not moves:
             return
         route.transport.finalize(moves)
@@ -468,11 +419,7 @@ def _decided(record: EnvelopeRecord) -> bool:
     return record.state in (EnvelopeState.ASSIGNED, EnvelopeState.ACKNOWLEDGED, EnvelopeState.REJECTED)
 
 
-def _delivery(envelope_id: int, channel: str, out: OutboundFile) -> DeliveryRecord:
-    return DeliveryRecord(envelope_id, channel, out.name, hashlib.sha256(out.data).hexdigest(), len(out.data))
-
-
-def _reason(record: EnvelopeRecord, ack: Acknowledgement | None) -> dict[str, object]:
+def _reason(record: EnvelopeRecord, summary: EnvelopeSummary | None) -> dict[str, object]:
     """The ``.reason.json`` beside a refused file: what a person needs to act on it."""
     reason: dict[str, object] = {
         "envelope_id": record.id,
@@ -484,21 +431,8 @@ def _reason(record: EnvelopeRecord, ack: Acknowledgement | None) -> dict[str, ob
         "message": record.outcome_message,
         "business_date": record.business_date.isoformat() if record.business_date else None,
     }
-    if ack is not None:
-        reason["file_issues"] = [i.to_dict() for i in ack.file_issues]
-        refused = [line for line in ack.lines if line.issues]
-        reason["documents"] = [
-            {
-                "location": line.location,
-                "number": line.number,
-                "issues": [i.to_dict() for i in line.issues],
-            }
-            for line in refused[:REASON_DOCUMENTS]
-        ]
-        if len(refused) > REASON_DOCUMENTS:
-            reason["more_documents"] = (
-                len(refused) - REASON_DOCUMENTS
-            )  # all of them are in the acknowledgement
+    if summary is not None:
+        reason.update(summary.reason_details)
     return reason
 
 

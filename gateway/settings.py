@@ -61,11 +61,17 @@ class LocalFolderSettings:
     empty_after_seconds: float = 300.0
 
 
+#: What an inbound channel can carry; each kind is a flow (:mod:`gateway.flows`). Bank statements,
+#: collection reports and approvals files come with their issues.
+CHANNEL_KINDS = ("invoices",)
+
+
 @dataclass(frozen=True, slots=True)
 class InboundChannel:
     id: str
     transport: LocalFolderSettings
     format: str = "auto"  # a parser FORMAT, or "auto" to sniff
+    kind: str = "invoices"  # one of CHANNEL_KINDS: which flow takes the channel's files
 
 
 @dataclass(frozen=True, slots=True)

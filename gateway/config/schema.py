@@ -44,6 +44,7 @@ from gateway.config.fields import (
     unknown_key_message,
 )
 from gateway.settings import (
+    CHANNEL_KINDS,
     ClientSettings,
     ContractTerms,
     DebtorSettings,
@@ -140,6 +141,7 @@ def outbound_channel(channel_id: str, data: dict[str, Any]) -> OutboundChannel:
 class InboundSection(Section):
     id = Text(pattern=CHANNEL_ID, expected=CHANNEL_ID_EXPECTED, required=True)
     path = Folder(required=True)
+    kind = Text(choices=CHANNEL_KINDS, load_default="invoices")
     format = Text(choices=INBOUND_FORMATS, load_default="auto")
     readiness = Text(choices=READINESS, load_default="stable")
     stable_seconds = Seconds(minimum=ZERO, maximum=Decimal(3600), load_default=2.0)
@@ -155,7 +157,7 @@ class InboundSection(Section):
             empty_after_seconds=data["empty_after_seconds"],
             report_after_seconds=data["report_after_seconds"],
         )
-        return InboundChannel(id=data["id"], transport=folder, format=data["format"])
+        return InboundChannel(id=data["id"], transport=folder, format=data["format"], kind=data["kind"])
 
 
 class ContractSection(Section):
