@@ -59,6 +59,13 @@ class EscapingFormatter(logging.Formatter):
         return "\n".join(escape_controls(line) for line in super().format(record).split("\n"))
 
 
+def _watchdog_shutdown_noise(record: logging.LogRecord) -> bool:
+    """Drop the ERROR watchdog logs when an inbox event arrives while its watcher is being
+    stopped: nothing is lost (the periodic scan is the truth) and an operator would take it
+    for a failure of the gateway."""
+    return not (record.name.startswith("watchdog.") and "called when the thread is inactive" in str(record.msg))
+
+
 def shown(value: object) -> Text:
     """Any value from outside as terminal-safe text: control characters escaped, and never read
     as rich markup (a file named ``[/]x.csv`` is a name, not a closing tag)."""
@@ -122,6 +129,7 @@ def main(ctx: click.Context, config: Path, as_of: date | None, ledger_url: str |
     level = logging.WARNING - 10 * min(verbose, 2)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_watchdog_shutdown_noise)
     logging.basicConfig(level=level, handlers=[handler])
     ctx.obj = Context(config, as_of, ledger_url)
     from gateway.runtime import tune_memory_for_batches
