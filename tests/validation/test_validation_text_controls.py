@@ -15,7 +15,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.intake import examine
-from gateway.ledger import EnvelopeRecord, EnvelopeState
 from gateway.limits import DEFAULT_LIMITS
 from gateway.model import DocumentTotals, Invoice, Note, Party, PartyId, PaymentInstructions
 from gateway.settings import (
@@ -275,11 +274,7 @@ CLIENT = ClientSettings(
 
 
 def test_a_csv_batch_refuses_only_the_documents_with_control_characters() -> None:
-    envelope = EnvelopeRecord(
-        1, "acme", "acme-inbox", "key", "batch.csv", EnvelopeState.RECEIVED, None, None, None, None, None,
-        False, False, 0,
-    )  # fmt: skip
-    examined = examine(envelope, CSV.encode(), CLIENT, date(2025, 3, 10), DEFAULT_LIMITS, "csv-batch")
+    examined = examine(1, "batch.csv", CSV.encode(), CLIENT, date(2025, 3, 10), DEFAULT_LIMITS, "csv-batch")
     assert examined.file_rejection is None
     verdicts = [(c.invoice.location, [i.code for i in c.issues]) for c in examined.candidates]
     assert verdicts == [
