@@ -63,7 +63,8 @@ def _watchdog_shutdown_noise(record: logging.LogRecord) -> bool:
     """Drop the ERROR watchdog logs when an inbox event arrives while its watcher is being
     stopped: nothing is lost (the periodic scan is the truth) and an operator would take it
     for a failure of the gateway."""
-    return not (record.name.startswith("watchdog.") and "called when the thread is inactive" in str(record.msg))
+    noise = "called when the thread is inactive"
+    return not (record.name.startswith("watchdog.") and noise in str(record.msg))
 
 
 def shown(value: object) -> Text:
