@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 
 from gateway.factoring.approvals import ApprovalState, split_by_approval
-from gateway.factoring.eligibility import check_eligibility, resolve_debtor, seller_legal_key
+from gateway.factoring.eligibility import Eligibility, seller_legal_key
 from gateway.ledger import (
     CURRENCY_WIDTH,
     SELLER_KEY_WIDTH,
@@ -112,13 +112,14 @@ def examine(
     )
     if result.file_rejected:
         return examined
+    rules = Eligibility(client) if client is not None else None  # one per file: lookups built once
     for invoice in result.documents:
         issues = check_document(invoice)
         debtor = None
-        if client is not None:
-            debtor = resolve_debtor(invoice, client)
-            issues += check_eligibility(invoice, client, business_date)
-        key = _business_key(invoice, client)
+        if rules is not None:
+            debtor = rules.resolve_debtor(invoice)
+            issues += rules.check(invoice, business_date)
+        key = _business_key(invoice, client, rules)
         if key is None:
             issues.append(
                 Issue(
@@ -136,7 +137,9 @@ def examine(
     return examined
 
 
-def _business_key(invoice: Invoice, client: ClientSettings | None) -> BusinessKey | None:
+def _business_key(
+    invoice: Invoice, client: ClientSettings | None, rules: Eligibility | None
+) -> BusinessKey | None:
     """(seller legal id, normalised number, issue date): the same receivable whoever sends it.
 
     Eligibility only lets through a seller whose identifiers all name the client, so for
@@ -146,7 +149,8 @@ def _business_key(invoice: Invoice, client: ClientSettings | None) -> BusinessKe
     normalised = normalise_invoice_number(invoice.number)
     if not normalised:
         return None
-    seller = seller_legal_key(invoice.seller) or (client.siren if client else None) or "unknown seller"
+    legal = rules.seller_legal_key(invoice.seller) if rules is not None else seller_legal_key(invoice.seller)
+    seller = legal or (client.siren if client else None) or "unknown seller"
     return BusinessKey(seller, normalised, invoice.issue_date)
 
 

@@ -13,8 +13,12 @@ invoice of someone else's sent through this client's channel, and the factor
 would buy a receivable that is not the client's to sell.
 
 The debtor is found by SIREN, then by VAT number. A client may have hundreds
-of debtors and a batch 100,000 rows, so each client's lookup tables are
-built once and reused for as long as that same settings object is in use.
+of debtors and a batch 100,000 rows, so the rules run in a context built once
+per client per batch, :class:`Eligibility`: it holds the client's debtor lookup
+tables and remembers what it worked out about each party (parsers share one
+party object between the rows of one seller or debtor). The module-level
+functions build a throwaway context for one document; a caller that checks
+many documents builds one :class:`Eligibility` and calls its methods.
 """
 
 from __future__ import annotations
@@ -44,44 +48,29 @@ def compact_id(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _DebtorIndex:
+    """The client's debtors by compacted SIREN and by compacted VAT number."""
+
     by_siren: dict[str, DebtorSettings]
     by_vat: dict[str, DebtorSettings]
     client_siren: str
 
-
-_indexes: dict[int, tuple[ClientSettings, _DebtorIndex]] = {}
-_MAX_INDEXES = 64
-
-
-def _index(client: ClientSettings) -> _DebtorIndex:
-    """The client's debtor lookup, built once per settings object.
-
-    Keyed by identity: hashing a whole ClientSettings on every row would cost
-    more than the lookup. The cache holds the object itself, so its id cannot
-    be reused by another object while the entry lives.
-    """
-    cached = _indexes.get(id(client))
-    if cached is not None and cached[0] is client:
-        return cached[1]
-    by_siren: dict[str, DebtorSettings] = {}
-    by_vat: dict[str, DebtorSettings] = {}
-    for debtor in client.debtors:
-        if debtor.siren:
-            by_siren.setdefault(compact_id(debtor.siren), debtor)
-        if debtor.vat_id:
-            vat = compact_id(debtor.vat_id)
-            by_vat.setdefault(vat, debtor)
-    # A debtor set up with its French VAT number only is still found by the SIREN inside it.
-    for debtor in client.debtors:
-        if debtor.vat_id and not debtor.siren:
-            match = _FRENCH_VAT.fullmatch(compact_id(debtor.vat_id))
-            if match:
-                by_siren.setdefault(match.group(1), debtor)
-    index = _DebtorIndex(by_siren, by_vat, compact_id(client.siren))
-    if len(_indexes) >= _MAX_INDEXES:
-        _indexes.clear()
-    _indexes[id(client)] = (client, index)
-    return index
+    @classmethod
+    def of(cls, client: ClientSettings) -> _DebtorIndex:
+        by_siren: dict[str, DebtorSettings] = {}
+        by_vat: dict[str, DebtorSettings] = {}
+        for debtor in client.debtors:
+            if debtor.siren:
+                by_siren.setdefault(compact_id(debtor.siren), debtor)
+            if debtor.vat_id:
+                vat = compact_id(debtor.vat_id)
+                by_vat.setdefault(vat, debtor)
+        # A debtor set up with its French VAT number only is still found by the SIREN inside it.
+        for debtor in client.debtors:
+            if debtor.vat_id and not debtor.siren:
+                match = _FRENCH_VAT.fullmatch(compact_id(debtor.vat_id))
+                if match:
+                    by_siren.setdefault(match.group(1), debtor)
+        return cls(by_siren, by_vat, compact_id(client.siren))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +85,7 @@ class _Claim:
 
 @dataclass(frozen=True, slots=True)
 class _PartyFacts:
-    """What the rules need to know about one party, worked out once per party object."""
+    """What the rules need to know about one party, worked out once per party object and context."""
 
     sirens: tuple[str, ...]  # the SIRENs a debtor is looked up by (:meth:`Party.siren_candidates`)
     claims: tuple[_Claim, ...]  # identifier by identifier, as the seller check reads them
@@ -107,27 +96,6 @@ class _PartyFacts:
     @property
     def claimed_sirens(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(c.siren for c in self.claims if c.siren is not None))
-
-
-_facts_cache: dict[int, tuple[Party, _PartyFacts]] = {}
-_MAX_FACTS = 65536
-
-
-def _facts(party: Party) -> _PartyFacts:
-    """The party's facts, remembered per party object.
-
-    Parsers share one Party object between the rows of the same seller or
-    debtor, so identity is the cheap key (hashing and comparing parties costs
-    more than the lookup saves); the entry holds the party so its id stays its own.
-    """
-    hit = _facts_cache.get(id(party))
-    if hit is not None and hit[0] is party:
-        return hit[1]
-    facts = _work_out_facts(party)
-    if len(_facts_cache) >= _MAX_FACTS:
-        _facts_cache.clear()
-    _facts_cache[id(party)] = (party, facts)
-    return facts
 
 
 def _work_out_facts(party: Party) -> _PartyFacts:
@@ -207,6 +175,133 @@ def _legal_key(party: Party, reference: _Claim | None, conflicts: tuple[str, ...
     return None
 
 
+class Eligibility:
+    """The eligibility rules of one client's contract, for one batch of documents.
+
+    Build it once per client per batch (:meth:`check` every document of the batch
+    with it), not once per document: it holds the client's debtor lookup tables,
+    and the facts worked out about each party object, so that a seller shared by
+    100,000 rows is looked at once. It reads the client's settings when it is
+    built; settings changed later need a new context.
+    """
+
+    def __init__(self, client: ClientSettings) -> None:
+        self.client = client
+        self._debtors = _DebtorIndex.of(client)
+        # Keyed by identity: hashing and comparing whole parties on every row would cost more
+        # than the look-up saves. Each entry keeps its party alive, so while this context lives
+        # no other party can be given the same id (and the context lives for one batch only).
+        self._facts: dict[int, tuple[Party, _PartyFacts]] = {}
+
+    def check(self, invoice: Invoice, business_date: date) -> list[Issue]:
+        """Every reason the factor would refuse ``invoice`` from this client; empty when eligible."""
+        issues: list[Issue] = []
+        location = invoice.location
+        client = self.client
+        contract = client.contract
+
+        self._check_seller(invoice, issues)
+
+        if invoice.currency not in contract.currencies:
+            issues.append(
+                Issue(
+                    "GW-CURRENCY-NOT-ALLOWED",
+                    f"The currency {escape_controls(invoice.currency)} is not covered by the factoring "
+                    f"contract of {client.name}, which covers {', '.join(contract.currencies)}.",
+                    location=location,
+                )
+            )
+
+        if not invoice.is_credit_note:
+            _check_due_date(invoice, contract.max_term_days, business_date, issues)
+
+        if self.resolve_debtor(invoice) is None:
+            issues.append(
+                Issue(
+                    "GW-DEBTOR-UNKNOWN",
+                    _unknown_debtor_message(invoice, client, self._facts_of(invoice.buyer).sirens),
+                    location=location,
+                )
+            )
+
+        amount = invoice.receivable_amount
+        if amount is not None and amount <= 0:
+            issues.append(
+                Issue(
+                    "GW-AMOUNT-NOT-POSITIVE",
+                    f"The amount of this {_kind(invoice)} is {amount:.2f}; only a positive amount can be "
+                    "assigned (a credit note is sent with type code 381 or 396 and a positive amount).",
+                    location=location,
+                )
+            )
+        if amount is not None and abs(amount) > contract.max_invoice_amount:
+            issues.append(
+                Issue(
+                    "GW-AMOUNT-IMPLAUSIBLE",
+                    f"The amount {_grouped(abs(amount))} {escape_controls(invoice.currency)} is above the "
+                    f"{_grouped(contract.max_invoice_amount)} the contract of {client.name} allows for one "
+                    "document; check the amount (a misplaced decimal point?), or ask the factor to raise "
+                    "the contract's limit.",
+                    location=location,
+                )
+            )
+        return issues
+
+    def resolve_debtor(self, invoice: Invoice) -> DebtorSettings | None:
+        """The client's debtor this document is on: by the buyer's SIRENs, else by its VAT number."""
+        debtors = self._debtors
+        buyer = invoice.buyer
+        for siren in self._facts_of(buyer).sirens:
+            debtor = debtors.by_siren.get(siren)
+            if debtor is not None:
+                return debtor
+        if buyer.vat_id:
+            return debtors.by_vat.get(compact_id(buyer.vat_id))
+        return None
+
+    def seller_legal_key(self, party: Party) -> str | None:
+        """The seller's legal identity in the ledger's business key: see :func:`seller_legal_key`."""
+        return self._facts_of(party).legal_key
+
+    def _facts_of(self, party: Party) -> _PartyFacts:
+        hit = self._facts.get(id(party))
+        if hit is not None:
+            return hit[1]
+        facts = _work_out_facts(party)
+        self._facts[id(party)] = (party, facts)
+        return facts
+
+    def _check_seller(self, invoice: Invoice, issues: list[Issue]) -> None:
+        """The seller's identifiers must agree, and the SIREN they agree on must be the client's."""
+        client = self.client
+        seller = self._facts_of(invoice.seller)
+        if seller.conflicts:
+            issues.append(
+                Issue(
+                    "GW-SELLER-IDS-DISAGREE",
+                    " ".join(seller.conflicts) + " All the seller's identifiers must name the same company, "
+                    f"otherwise the factor cannot tell whose receivable this {_kind(invoice)} is.",
+                    location=invoice.location,
+                )
+            )
+        if seller.siren == self._debtors.client_siren:
+            return
+        if seller.conflicts:
+            message = (
+                f"The seller of this {_kind(invoice)} cannot be recognised as {client.name} "
+                f"(SIREN {client.siren}), the client this channel belongs to: its identifiers do not all "
+                "name the same company."
+            )
+        else:
+            sirens = seller.claimed_sirens
+            given = f"SIREN {', '.join(sirens)}" if sirens else "no SIREN"
+            message = (
+                f"The seller of this {_kind(invoice)} ({given}) is not {client.name} (SIREN {client.siren}), "
+                "the client this channel belongs to."
+            )
+        issues.append(Issue("GW-SELLER-NOT-CLIENT", message, location=invoice.location))
+
+
 def seller_legal_key(party: Party) -> str | None:
     """The seller's legal identity in the ledger's business key, the same whichever client sends it.
 
@@ -218,6 +313,9 @@ def seller_legal_key(party: Party) -> str | None:
     these, or when its identifiers name different companies: such a document
     is refused (GW-SELLER-IDS-DISAGREE), never keyed.
 
+    Needs no client, so no context: for many documents, :meth:`Eligibility.seller_legal_key`
+    remembers the answer per party.
+
     >>> seller_legal_key(Party(legal_id=PartyId("732 829 320", "0002"), vat_id="FR44732829320"))
     '732829320'
     >>> seller_legal_key(Party(vat_id="de 136 695 976"))
@@ -227,105 +325,17 @@ def seller_legal_key(party: Party) -> str | None:
     >>> seller_legal_key(Party(legal_id=PartyId("732829320", "0002"), vat_id="FR40303265045")) is None
     True
     """
-    return _facts(party).legal_key
+    return _work_out_facts(party).legal_key
 
 
 def resolve_debtor(invoice: Invoice, client: ClientSettings) -> DebtorSettings | None:
-    """The client's debtor this document is on: by the buyer's SIRENs, else by its VAT number."""
-    index = _index(client)
-    buyer = invoice.buyer
-    for siren in _facts(buyer).sirens:
-        debtor = index.by_siren.get(siren)
-        if debtor is not None:
-            return debtor
-    if buyer.vat_id:
-        return index.by_vat.get(compact_id(buyer.vat_id))
-    return None
+    """:meth:`Eligibility.resolve_debtor` for one document (builds the client's tables each call)."""
+    return Eligibility(client).resolve_debtor(invoice)
 
 
 def check_eligibility(invoice: Invoice, client: ClientSettings, business_date: date) -> list[Issue]:
-    """Every reason the factor would refuse ``invoice`` from ``client``; empty when eligible."""
-    issues: list[Issue] = []
-    location = invoice.location
-    index = _index(client)
-    contract = client.contract
-
-    _check_seller(invoice, client, index.client_siren, issues)
-
-    if invoice.currency not in contract.currencies:
-        issues.append(
-            Issue(
-                "GW-CURRENCY-NOT-ALLOWED",
-                f"The currency {escape_controls(invoice.currency)} is not covered by the factoring contract "
-                f"of {client.name}, which covers {', '.join(contract.currencies)}.",
-                location=location,
-            )
-        )
-
-    if not invoice.is_credit_note:
-        _check_due_date(invoice, contract.max_term_days, business_date, issues)
-
-    if resolve_debtor(invoice, client) is None:
-        issues.append(
-            Issue(
-                "GW-DEBTOR-UNKNOWN",
-                _unknown_debtor_message(invoice, client),
-                location=location,
-            )
-        )
-
-    amount = invoice.receivable_amount
-    if amount is not None and amount <= 0:
-        issues.append(
-            Issue(
-                "GW-AMOUNT-NOT-POSITIVE",
-                f"The amount of this {_kind(invoice)} is {amount:.2f}; only a positive amount can be "
-                "assigned (a credit note is sent with type code 381 or 396 and a positive amount).",
-                location=location,
-            )
-        )
-    if amount is not None and abs(amount) > contract.max_invoice_amount:
-        issues.append(
-            Issue(
-                "GW-AMOUNT-IMPLAUSIBLE",
-                f"The amount {_grouped(abs(amount))} {escape_controls(invoice.currency)} is above the "
-                f"{_grouped(contract.max_invoice_amount)} the contract of {client.name} allows for one "
-                "document; check the amount (a misplaced decimal point?), or ask the factor to raise the "
-                "contract's limit.",
-                location=location,
-            )
-        )
-    return issues
-
-
-def _check_seller(invoice: Invoice, client: ClientSettings, client_siren: str, issues: list[Issue]) -> None:
-    """The seller's identifiers must agree, and the SIREN they agree on must be the client's."""
-    seller = _facts(invoice.seller)
-    if seller.conflicts:
-        issues.append(
-            Issue(
-                "GW-SELLER-IDS-DISAGREE",
-                " ".join(seller.conflicts) + " All the seller's identifiers must name the same company, "
-                f"otherwise the factor cannot tell whose receivable this {_kind(invoice)} is.",
-                location=invoice.location,
-            )
-        )
-    if seller.siren == client_siren:
-        return
-    if seller.conflicts:
-        message = (
-            f"The seller of this {_kind(invoice)} cannot be recognised as {client.name} "
-            f"(SIREN {client.siren}), the client this channel belongs to: its identifiers do not all name "
-            "the same company."
-        )
-    else:
-        sirens = seller.claimed_sirens
-        given = f"SIREN {', '.join(sirens)}" if sirens else "no SIREN"
-        message = (
-            f"The seller of this {_kind(invoice)} ({given}) is not {client.name} (SIREN {client.siren}), "
-            "the client this channel belongs to."
-        )
-    issues.append(Issue("GW-SELLER-NOT-CLIENT", message, location=invoice.location))
+    """:meth:`Eligibility.check` for one document (builds the client's tables each call)."""
+    return Eligibility(client).check(invoice, business_date)
 
 
 def _grouped(amount: Decimal) -> str:
@@ -370,10 +380,9 @@ def _check_due_date(invoice: Invoice, max_term_days: int, business_date: date, i
         )
 
 
-def _unknown_debtor_message(invoice: Invoice, client: ClientSettings) -> str:
+def _unknown_debtor_message(invoice: Invoice, client: ClientSettings, sirens: tuple[str, ...]) -> str:
     buyer = invoice.buyer
     sought: list[str] = []
-    sirens = _facts(buyer).sirens
     if sirens:
         sought.append(f"SIREN {', '.join(sirens)}")
     if buyer.vat_id:

@@ -23,6 +23,8 @@ import hashlib
 import re
 import unicodedata
 
+from gateway.errors import TransportError
+
 MAX_NAME_CHARS = 200
 # Room for ".NNN" clash suffixes and ".reason.json" below the 255-byte NAME_MAX of most file systems.
 MAX_NAME_BYTES = 230
@@ -80,6 +82,14 @@ def safe_name(name: str) -> str | None:
     if normal.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
         return None
     return normal
+
+
+def checked_name(name: str) -> str:
+    """``name`` itself, or :class:`TransportError` when it could leave the channel's folders: an
+    entry handed back to a transport may have been made by hand, not by its scan."""
+    if safe_name(name) != name:
+        raise TransportError(f"unsafe entry name {name!r}")
+    return name
 
 
 def quarantine_name(raw: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from json.encoder import encode_basestring
 from operator import attrgetter
 from typing import Any
 
@@ -25,12 +24,9 @@ from gateway.writers.csv_cells import (
     check_format,
     csv_bytes,
     csv_row,
-    encoded,
-    json_objects,
-    json_quoted,
-    json_strings,
-    json_value,
+    json_bytes,
     name_part,
+    numbered_name,
     text_cell,
     text_cells,
 )
@@ -64,14 +60,10 @@ def file_name(ack: Acknowledgement, fmt: str) -> str:
     characters) so the client recognises which file is answered.
     """
     check_format(fmt, FORMATS)
-    if ack.envelope_id < 0:
-        raise DeliveryError(f"envelope id {ack.envelope_id} is negative")
-    client = name_part(ack.client_id, default="")
-    if not client:
-        raise DeliveryError(f"client id {ack.client_id!r} gives an empty file name part")
+    numbered = numbered_name("ACK", ack.client_id, "envelope id", ack.envelope_id, 8)
     base = ack.source_name.replace("\\", "/").rsplit("/", 1)[-1]
     stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
-    return f"ACK_{client}_{ack.envelope_id:08d}_{name_part(stem, max_length=SOURCE_STEM_MAX)}.{fmt}"
+    return f"{numbered}_{name_part(stem, max_length=SOURCE_STEM_MAX)}.{fmt}"
 
 
 def write(ack: Acknowledgement, fmt: str) -> bytes:
@@ -179,51 +171,33 @@ def _csv(ack: Acknowledgement, accepted: int, rejected: int) -> bytes:
     return csv_bytes([csv_row(DETAIL_COLUMNS), csv_row(_pad(head)), *file_issues], "D", details, [trailer])
 
 
-def _issue(issue: Issue) -> dict[str, Any]:
-    return {
-        "code": issue.code,
-        "severity": issue.severity.value,
-        "message": issue.message,
-        "location": issue.location,
-    }
-
-
-_ISSUE_TEMPLATE = '{"code":%s,"severity":"%s","message":%s,"location":%s}'
-
-
-def _issues_json(issues: tuple[Issue, ...]) -> str:
-    """The JSON list of a line's issues, same text as ``json_value([_issue(i) ...])`` but cheaper."""
-    if not issues:
-        return "[]"
-    fragments = [
-        _ISSUE_TEMPLATE
-        % (
-            encode_basestring(i.code),
-            i.severity.value,
-            encode_basestring(i.message),
-            "null" if i.location is None else encode_basestring(i.location),
-        )
-        for i in issues
-    ]
-    return "[" + ",".join(fragments) + "]"
-
-
 def _json(ack: Acknowledgement, accepted: int, rejected: int) -> bytes:
+    """One ``json.dumps`` of the whole acknowledgement. Most lines have no issue: they share one
+    empty list (the encoder only reads it), and only the others build issue dicts."""
     columns = _Columns.of(ack)
-    lines = json_objects(
-        ("location", "number", "type_code", "verdict", "amount", "currency", "issues"),
-        (
-            json_strings(columns.location),
-            json_strings(columns.number),
-            json_strings(columns.type_code),
+    no_issues: list[dict[str, str | None]] = []
+    lines = [
+        {
+            "location": location,
+            "number": number,
+            "type_code": type_code,
+            "verdict": verdict,
+            "amount": amount or None,
+            "currency": currency,
+            "issues": list(map(Issue.to_dict, issues)) if issues else no_issues,
+        }
+        for location, number, type_code, verdict, amount, currency, issues in zip(
+            columns.location,
+            columns.number,
+            columns.type_code,
             columns.verdict,
-            json_quoted(columns.amount),
-            json_strings(columns.currency),
-            list(map(_issues_json, columns.issues)),
-        ),
-        quoted=frozenset({"verdict"}),
-    )
-    header = json_value(
+            columns.amount,
+            columns.currency,
+            columns.issues,
+            strict=True,
+        )
+    ]
+    return json_bytes(
         {
             "format": FORMAT_ID,
             "version": VERSION,
@@ -238,7 +212,7 @@ def _json(ack: Acknowledgement, accepted: int, rejected: int) -> bytes:
                 "rejected_count": rejected,
                 "remittance_number": ack.remittance_number,
             },
-            "file_issues": [_issue(i) for i in ack.file_issues],
+            "file_issues": [i.to_dict() for i in ack.file_issues],
+            "lines": lines,
         }
     )
-    return encoded(f'{header[:-1]},"lines":[{lines}]}}\n')

@@ -18,9 +18,13 @@ CSV files are UTF-8 with a byte-order mark (Excel then reads accents right),
 (a cell is quoted when it holds ``;``, ``"``, CR or LF; quotes are doubled),
 the same text as the csv module's ``QUOTE_MINIMAL`` writes.
 
+JSON files are one ``json.dumps`` of plain dicts and lists (:func:`json_bytes`),
+with amounts as canonical strings and dates as ISO strings.
+
 Writers handle 100,000 lines at a time, so besides the one-value functions
-there are column functions (``*_cells``, ``json_*``) that check a whole column
-at C speed and fall back to the one-value function only where a value needs it.
+there are column functions (``*_cells``, :func:`iso_dates`) that check a whole
+column at C speed and fall back to the one-value function only where a value
+needs it.
 """
 
 from __future__ import annotations
@@ -31,8 +35,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from itertools import chain, repeat
-from json.encoder import encode_basestring
+from itertools import chain
 from operator import itemgetter
 
 from gateway.errors import DeliveryError
@@ -181,53 +184,29 @@ def encoded(text: str, encoding: str = "utf-8") -> bytes:
         raise DeliveryError(f"text cannot be written as {encoding}: {err}") from None
 
 
-def json_value(value: object) -> str:
-    """Compact JSON text; key order is the writer's, so output is stable."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+#: The one JSON form of every file the gateway writes: compact (no blank after ``,`` or ``:``),
+#: non-ASCII characters as they are (UTF-8, not ``\uXXXX`` escapes), keys in the writer's order. An
+#: encoder object is made once: ``json.dumps`` with options builds a new one at every call.
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-# Lists of many JSON objects are built from columns of JSON fragments, with
-# json's own string escaping, instead of building and dumping 100,000 dicts.
+def json_bytes(document: object) -> bytes:
+    """A whole JSON file: ``document`` (plain dicts, lists, strings, numbers, ``None``) on one line.
 
+    Amounts are not numbers here: writers put them in as canonical strings
+    (:func:`amount_cells`), so that no JSON reader turns them into floats.
 
-def json_strings(values: Sequence[str | None]) -> list[str]:
-    """JSON string literals (``None`` -> ``null``)."""
-    if None in values:
-        return ["null" if value is None else encode_basestring(value) for value in values]
-    return list(map(encode_basestring, values))  # type: ignore[arg-type]  # no None, checked above
-
-
-def json_quoted(cells: Sequence[str]) -> list[str]:
-    """Literals for cells that need no escaping (amounts, ISO dates, fixed words); ``""`` -> ``null``."""
-    return [f'"{cell}"' if cell else "null" for cell in cells]
-
-
-def json_integers(values: Sequence[int | None]) -> list[str]:
-    if None in values:
-        return ["null" if value is None else str(value) for value in values]
-    return list(map(str, values))
-
-
-def json_objects(
-    keys: Sequence[str], columns: Sequence[Sequence[str]], *, quoted: frozenset[str] = frozenset()
-) -> str:
-    """``{...},{...}``: one object per row of ``columns``, keys in order.
-
-    Columns hold JSON fragments, except those whose key is in ``quoted``: their
-    cells are never null and never need escaping (canonical amounts, ISO dates,
-    fixed words), and the quotes go into the constant text between cells.
+    >>> json_bytes({"amount": "-1200.00", "name": "Relevé", "due_date": None})
+    b'{"amount":"-1200.00","name":"Relev\\xc3\\xa9","due_date":null}\\n'
     """
-    pieces: list[Iterable[str]] = []
-    closing = "{"
-    for key, column in zip(keys, columns, strict=True):
-        quote = '"' if key in quoted else ""
-        pieces.append(repeat(f'{closing}"{key}":{quote}'))
-        pieces.append(column)
-        closing = quote + ","
-    if not pieces:
-        return ""
-    pieces.append(repeat(closing[:-1] + "}"))
-    return ",".join(map("".join, zip(*pieces, strict=False)))  # the repeats are endless
+    return encoded(_JSON_ENCODER.encode(document) + "\n")
+
+
+def iso_dates(dates: Sequence[date | None]) -> list[str | None]:
+    """ISO dates for JSON (``None`` stays ``None``, written ``null``); each distinct date formatted once."""
+    texts: dict[date | None, str | None] = {day: day.isoformat() for day in set(dates) if day is not None}
+    texts[None] = None
+    return list(map(texts.__getitem__, dates))
 
 
 def name_part(value: str, *, max_length: int | None = None, default: str = "unnamed") -> str:
@@ -245,6 +224,24 @@ def name_part(value: str, *, max_length: int | None = None, default: str = "unna
     if max_length is not None:
         safe = safe[:max_length].rstrip("_")
     return safe or default
+
+
+def numbered_name(kind: str, client_id: str, what: str, number: int, digits: int) -> str:
+    """``<kind>_<client>_<number>``, the start of every output file name (``REM_ACME_000042``).
+
+    A name that could not be told apart or sorted (a negative number, a client id
+    with no usable character) raises :class:`DeliveryError`: nothing is written
+    under a wrong name.
+
+    >>> numbered_name("REM", "Acmé", "remittance number", 42, 6)
+    'REM_Acme_000042'
+    """
+    if number < 0:
+        raise DeliveryError(f"{what} {number} is negative")
+    client = name_part(client_id, default="")
+    if not client:
+        raise DeliveryError(f"client id {client_id!r} gives an empty file name part")
+    return f"{kind}_{client}_{number:0{digits}d}"
 
 
 def check_format(fmt: str, formats: tuple[str, ...]) -> None:

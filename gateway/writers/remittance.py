@@ -31,14 +31,10 @@ from gateway.writers.csv_cells import (
     csv_bytes,
     csv_row,
     date_cells,
-    encoded,
     integer_cells,
-    json_integers,
-    json_objects,
-    json_quoted,
-    json_strings,
-    json_value,
-    name_part,
+    iso_dates,
+    json_bytes,
+    numbered_name,
     text_cell,
     text_cells,
 )
@@ -73,12 +69,7 @@ _ZERO = Decimal(0)
 def file_name(remittance: Remittance, fmt: str) -> str:
     """``REM_<client_id>_<number:06d>.<fmt>``, e.g. ``REM_ACME_000042.csv``."""
     check_format(fmt, FORMATS)
-    if remittance.number < 0:
-        raise DeliveryError(f"remittance number {remittance.number} is negative")
-    client = name_part(remittance.client_id, default="")
-    if not client:
-        raise DeliveryError(f"client id {remittance.client_id!r} gives an empty file name part")
-    return f"REM_{client}_{remittance.number:06d}.{fmt}"
+    return f"{numbered_name('REM', remittance.client_id, 'remittance number', remittance.number, 6)}.{fmt}"
 
 
 def write(remittance: Remittance, fmt: str) -> bytes:
@@ -282,31 +273,57 @@ def _totals_cells(totals: CurrencyTotals) -> tuple[object, ...]:
     )
 
 
-#: JSON line keys; values that are never null and need no escaping are quoted by the template.
-_JSON_LINE_KEYS = DETAIL_COLUMNS[1:]
-_JSON_QUOTED = frozenset({"document_type", "issue_date", "amount", "guaranteed", "non_guaranteed"})
-
-
 def _json(remittance: Remittance, columns: _Columns) -> bytes:
-    lines = json_objects(
-        _JSON_LINE_KEYS,
-        (
-            json_integers(columns.line_no),
+    """One ``json.dumps`` of the whole remittance; each line a dict built from the ready columns
+    (amounts already canonical strings), which costs far less than a dict per line built field by
+    field from the line objects."""
+    lines = [
+        {
+            "line_no": line_no,
+            "document_type": document_type,
+            "type_code": type_code,
+            "number": number,
+            "issue_date": issue_date,
+            "due_date": due_date,
+            "debtor_id": debtor_id,
+            "debtor_name": debtor_name,
+            "currency": currency,
+            "amount": amount,
+            "guaranteed": guaranteed,
+            "non_guaranteed": non_guaranteed,
+            "preceding_invoice": preceding_invoice,
+        }
+        for (
+            line_no,
+            document_type,
+            type_code,
+            number,
+            issue_date,
+            due_date,
+            debtor_id,
+            debtor_name,
+            currency,
+            amount,
+            guaranteed,
+            non_guaranteed,
+            preceding_invoice,
+        ) in zip(
+            columns.line_no,
             columns.document_types(),
-            json_strings(columns.type_code),
-            json_strings(columns.number),
+            columns.type_code,
+            columns.number,
             date_cells(columns.issue_date),
-            json_quoted(date_cells(columns.due_date)),
-            json_strings(columns.debtor_id),
-            json_strings(columns.debtor_name),
-            json_strings(columns.currency),
+            iso_dates(columns.due_date),
+            columns.debtor_id,
+            columns.debtor_name,
+            columns.currency,
             amount_cells(columns.amount),
             amount_cells(columns.guaranteed),
             amount_cells(columns.non_guaranteed),
-            json_strings(columns.preceding_invoice),
-        ),
-        quoted=_JSON_QUOTED,
-    )
+            columns.preceding_invoice,
+            strict=True,
+        )
+    ]
     totals = [
         {
             "currency": t.currency,
@@ -321,7 +338,7 @@ def _json(remittance: Remittance, columns: _Columns) -> bytes:
         }
         for t in remittance.totals
     ]
-    header = json_value(
+    return json_bytes(
         {
             "format": FORMAT_ID,
             "version": VERSION,
@@ -331,6 +348,7 @@ def _json(remittance: Remittance, columns: _Columns) -> bytes:
             "source_name": remittance.source_name,
             "envelope_id": remittance.envelope_id,
             "line_count": len(remittance.lines),
+            "lines": lines,
+            "totals": totals,
         }
     )
-    return encoded(f'{header[:-1]},"lines":[{lines}],"totals":{json_value(totals)}}}\n')

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from gateway.factoring.eligibility import check_eligibility, resolve_debtor
+import pytest
+
+from gateway.factoring import eligibility
+from gateway.factoring.eligibility import Eligibility, check_eligibility, resolve_debtor, seller_legal_key
 from gateway.model import DocumentTotals, Invoice, Party, PartyId
 from gateway.settings import (
     ClientSettings,
@@ -174,3 +177,52 @@ def test_a_changed_client_object_gets_a_fresh_lookup() -> None:
     without_alpha = dataclasses.replace(ACME, debtors=(BETA,))
     assert resolve_debtor(invoice(), without_alpha) is None
     assert resolve_debtor(invoice(), ACME) is ALPHA
+
+
+def _batch() -> list[Invoice]:
+    """Rows as a parser makes them: one seller object and a few buyer objects shared by many rows."""
+    seller = Party(name="ACME SARL", legal_id=PartyId("732829320", "0002"))
+    buyers = [
+        Party(name="ALPHA SA", legal_id=PartyId("552100554", "0002")),
+        Party(name="BETA", vat_id="DE136695976"),
+        Party(name="OMEGA SA", legal_id=PartyId("542107651", "0002")),
+        Party(name="NOBODY"),
+    ]
+    return [
+        invoice(seller=seller, buyer=buyers[n % 4], due=TODAY + timedelta(days=n % 120 - 5))
+        for n in range(200)
+    ]
+
+
+def test_the_batch_context_answers_as_the_one_document_functions() -> None:
+    context = Eligibility(ACME)
+    for document in _batch():
+        assert context.check(document, TODAY) == check_eligibility(document, ACME, TODAY)
+        assert context.resolve_debtor(document) is resolve_debtor(document, ACME)
+        assert context.seller_legal_key(document.seller) == seller_legal_key(document.seller)
+
+
+def test_the_batch_context_works_out_each_shared_party_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    worked_out: list[Party] = []
+    work_out = eligibility._work_out_facts
+
+    def counting(party: Party) -> object:
+        worked_out.append(party)
+        return work_out(party)
+
+    monkeypatch.setattr(eligibility, "_work_out_facts", counting)
+    context = Eligibility(ACME)
+    for document in _batch():
+        context.check(document, TODAY)
+        context.seller_legal_key(document.seller)
+    assert len(worked_out) == 5  # the seller and the four buyers, for 200 documents
+    assert Eligibility(ACME).resolve_debtor(_batch()[0]) is ALPHA  # a new context starts afresh
+    assert len(worked_out) == 6
+
+
+def test_each_context_reads_its_own_client() -> None:
+    without_alpha = Eligibility(dataclasses.replace(ACME, debtors=(BETA,)))
+    with_alpha = Eligibility(ACME)
+    assert without_alpha.resolve_debtor(invoice()) is None
+    assert with_alpha.resolve_debtor(invoice()) is ALPHA
+    assert [i.code for i in without_alpha.check(invoice(), TODAY)] == ["GW-DEBTOR-UNKNOWN"]

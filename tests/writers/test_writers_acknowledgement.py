@@ -103,6 +103,36 @@ def test_writers_acknowledgement_json_content(acknowledgement: Acknowledgement) 
     assert document["lines"][5]["amount"] is None
 
 
+def test_writers_acknowledgement_json_is_one_compact_line_in_the_documented_key_order(
+    acknowledgement: Acknowledgement,
+) -> None:
+    data = writer.write(acknowledgement, "json")
+    document = json.loads(data)
+    assert data == (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    assert list(document) == [
+        "format",
+        "version",
+        "client_id",
+        "envelope_id",
+        "source_name",
+        "business_date",
+        "verdict",
+        "summary",
+        "file_issues",
+        "lines",
+    ]
+    assert list(document["lines"][4]) == [
+        "location",
+        "number",
+        "type_code",
+        "verdict",
+        "amount",
+        "currency",
+        "issues",
+    ]
+    assert list(document["lines"][4]["issues"][0]) == ["code", "severity", "message", "location"]
+
+
 def test_writers_acknowledgement_of_a_refused_file_explains_why() -> None:
     refused = _refused()
     rows = _rows(writer.write(refused, "csv"))

@@ -96,6 +96,27 @@ def test_writers_remittance_json_content(remittance: Remittance) -> None:
     assert writer.write(remittance, "json").endswith(b"}\n")
 
 
+def test_writers_remittance_json_is_one_compact_line_in_the_documented_key_order(
+    remittance: Remittance,
+) -> None:
+    data = writer.write(remittance, "json")
+    document = json.loads(data)
+    assert data == (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    assert list(document) == [
+        "format",
+        "version",
+        "client_id",
+        "number",
+        "business_date",
+        "source_name",
+        "envelope_id",
+        "line_count",
+        "lines",
+        "totals",
+    ]
+    assert tuple(document["lines"][0]) == writer.DETAIL_COLUMNS[1:]
+
+
 def test_writers_remittance_hyperlink_debtor_name_is_neutralised(remittance: Remittance) -> None:
     hostile = '=HYPERLINK("http://x")'
     lines = (replace(remittance.lines[0], debtor_name=hostile), *remittance.lines[1:])
