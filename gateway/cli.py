@@ -157,7 +157,11 @@ def demo(workdir: Path, as_json: bool) -> None:
     from gateway.demo import prepare_demo
     from gateway.runtime import open_pipeline
 
-    config = prepare_demo(workdir)
+    with _guard():
+        try:
+            config = prepare_demo(workdir)
+        except FileNotFoundError as err:
+            _usage(str(err))
     try:
         settings = load_settings(config)
     except ConfigError as err:

@@ -9,7 +9,6 @@ duplicates and assign nothing twice.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -30,21 +29,31 @@ DROPS: tuple[tuple[str, str], ...] = (
 
 
 def prepare_demo(workdir: Path, samples: Path = SAMPLES) -> Path:
-    """Create (or reuse) ``workdir``, drop the sample batches into the inboxes; return the config path."""
+    """Create (or reuse) ``workdir``, drop the sample batches into the inboxes through the
+    channels' transports (as a client's upload); return the configuration's path."""
+    from gateway.config import load_settings
+    from gateway.transports.local import LocalFolderInbound
+
     if not (samples / "gateway.toml").is_file():
         raise FileNotFoundError(f"The demo samples are missing: {samples} (run the demo from a checkout).")
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "gateway.toml"
     if not config.exists():
         shutil.copyfile(samples / "gateway.toml", config)
+    settings = load_settings(config)
     base_ns = time.time_ns() - len(DROPS) * 1_000_000_000
-    for index, (client, name) in enumerate(DROPS):
-        inbox = workdir / "clients" / client / "inbox"
-        inbox.mkdir(parents=True, exist_ok=True)
-        temporary = inbox / f".{name}.part"
-        shutil.copyfile(samples / "batches" / client / name, temporary)
-        # Distinct, increasing modification times fix the processing order.
-        stamp = base_ns + index * 1_000_000_000
-        os.utime(temporary, ns=(stamp, stamp))
-        os.replace(temporary, inbox / name)
+    for index, (client_id, name) in enumerate(DROPS):
+        client = settings.client(client_id)
+        if client is None or not client.inbound:
+            raise FileNotFoundError(
+                f"The demo configuration {config} has no inbound channel for {client_id}."
+            )
+        inbox = LocalFolderInbound(client.inbound[0].id, client.inbound[0].transport)
+        try:
+            # Distinct, increasing modification times fix the processing order.
+            inbox.deposit(
+                name, (samples / "batches" / client_id / name).read_bytes(), base_ns + index * 10**9
+            )
+        finally:
+            inbox.close()
     return config

@@ -1,14 +1,12 @@
 """``gateway ingest``: put files into a client's inbox and process them at once.
 
-The copy is made under a temporary name and renamed into the inbox, exactly
-like a well-behaved client upload, so the file is complete before the
-pipeline can see it; the originals are never moved or changed.
+The copy goes through the channel's transport (:meth:`deposit`: a temporary name,
+then a rename into the inbox, exactly like a well-behaved client upload), so the
+file is complete before the pipeline can see it; the originals are never touched.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,7 +31,6 @@ def ingest_files(
     if route is None:
         raise ValueError(f"Client '{client.id}' has no inbound channel '{channel_id}'.")
     inbox = route.channel.transport.root / "inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
     unsafe = [f.name for f in files if safe_name(f.name) != f.name]
     if unsafe:
         raise ValueError(
@@ -44,14 +41,8 @@ def ingest_files(
     clashes = [f.name for f in files if (inbox / f.name).exists()]
     if clashes:
         raise ValueError(f"A file with the same name is already waiting in {inbox}: {', '.join(clashes)}")
-    entries: list[Entry] = []
-    for source in files:
-        target = inbox / source.name
-        temporary = inbox / f".{source.name}.ingest-{os.getpid()}.part"
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, target)
-        stat = target.stat()
-        entries.append(Entry(route.channel.id, source.name, stat.st_size, stat.st_mtime_ns))
+    # Through the transport, as a client's upload: complete before the pipeline can see it.
+    entries: list[Entry] = [route.transport.deposit(source.name, source.read_bytes()) for source in files]
     report = CycleReport(pipeline.business_date())
     pipeline.process_channel(route, report, entries, wait_seconds=CHANNEL_WAIT_SECONDS)
     return report

@@ -118,6 +118,10 @@ class InboundTransport(Protocol):
 
     def read(self, entry: Entry, max_bytes: int) -> bytes: ...
 
+    def deposit(self, name: str, data: bytes, mtime_ns: int | None = None) -> Entry:
+        """Put a complete file into the inbox (``ingest``, the demo); never replaces one."""
+        ...
+
     def read_head(self, entry: Entry, size: int) -> bytes:
         """The first ``size`` bytes only (the format, and so the size limit, before the whole)."""
         ...

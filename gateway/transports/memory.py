@@ -98,6 +98,13 @@ class MemoryInbound:
         stamp = mtime_ns if mtime_ns is not None else time.time_ns() + next(_ticks)
         self.folders.inbox[name] = StoredFile(data, stamp)
 
+    def deposit(self, name: str, data: bytes, mtime_ns: int | None = None) -> Entry:
+        """The protocol's way in (``ingest``, the demo): a drop that never replaces a waiting file."""
+        if name in self.folders.inbox:
+            raise TransportError(f"{self.channel}: {name} is already waiting in the inbox")
+        self.drop(name, data, mtime_ns)
+        return Entry(self.channel, name, len(data), self.folders.inbox[name].mtime_ns)
+
     def scan(self) -> list[Entry]:
         """Every inbox file (a drop is complete at once); unsafe names go to ``errors``."""
         for raw in [n for n in self.folders.inbox if safe_name(n) != n]:

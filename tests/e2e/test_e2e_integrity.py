@@ -127,6 +127,7 @@ def test_a_broken_environment_is_a_message_and_exit_code_3(tmp_path: Path, break
     workdir = tmp_path / "w"
     prepare_workdir(workdir)
     if breakage == "archive-is-a-file":
+        shutil.rmtree(workdir / "clients" / "acme" / "archive", ignore_errors=True)
         (workdir / "clients" / "acme" / "archive").write_text("not a folder")
     else:
         shutil.rmtree(workdir / "out" / "factor", ignore_errors=True)

@@ -20,6 +20,7 @@ from gateway.errors import ClaimLost, LimitExceeded, TransportError
 from gateway.settings import LocalFolderSettings
 from gateway.transports.base import Entry, Finalization, IgnoredFile
 from gateway.transports.channel_lock import LOCK_NAME, FolderLock
+from gateway.transports.local.files import remove_quietly, write_file
 from gateway.transports.local.inbox_scan import InboxScan
 from gateway.transports.local.outcomes import OutcomeFolders
 from gateway.transports.local.watcher import InboxWatcher
@@ -172,6 +173,25 @@ class LocalFolderInbound:
                 return os.read(fd, size)
             finally:
                 os.close(fd)
+
+    def deposit(self, name: str, data: bytes, mtime_ns: int | None = None) -> Entry:
+        """Put a file into the inbox as a well-behaved client does: written and synced under a
+        hidden temporary name, then renamed in complete (``ingest``, the demo). Never replaces a
+        file already waiting under that name."""
+        target = self.inbox / checked_name(name)
+        temporary = self.inbox / f".{name}.deposit-{os.getpid()}.part"
+        with self._failing(f"cannot put {name} into {self.inbox}"):
+            if os.path.lexists(target):
+                raise TransportError(f"{self.channel}: {name} is already waiting in {self.inbox}")
+            write_file(temporary, data, sync=True)
+            try:
+                if mtime_ns is not None:
+                    os.utime(temporary, ns=(mtime_ns, mtime_ns))
+                os.rename(temporary, target)
+            finally:
+                remove_quietly(temporary)
+            info = target.stat()
+        return Entry(self.channel, name, info.st_size, info.st_mtime_ns)
 
     # -- finalize, wait, close -----------------------------------------------------------
 
