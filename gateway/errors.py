@@ -6,6 +6,7 @@
      ├── ConfigError          the configuration is wrong; ``problems`` lists every key path
      ├── InputError           a file from outside is unusable; carries a stable ``code``
      │    ├── UnsafeInput      DOCTYPE / entities / anything that could reach files or the network
+     │    ├── AmountError      an amount that is no plain decimal number (gateway.money)
      │    ├── LimitExceeded    a size or count cap from :mod:`gateway.limits` was hit
      │    └── UnknownFormat    no parser, or more than one, claims the file
      ├── LedgerError          the ledger refused or could not be reached (our side: retry)

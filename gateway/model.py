@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-CENT = Decimal("0.01")
+from gateway.money import CENT as CENT  # re-exported: CENT lived here first
+from gateway.money import money_context, negated
 
 #: UNTDID 1001 codes that make a document a credit note (it reduces what the
 #: debtor owes). 396 and 502 are the French "factored" credit notes.
@@ -63,21 +64,24 @@ class Issue:
 
 @dataclass(frozen=True, slots=True)
 class Money:
-    """An amount with its currency; arithmetic refuses to mix currencies."""
+    """An amount with its currency; arithmetic refuses to mix currencies and runs in the
+    money context (:mod:`gateway.money`)."""
 
     amount: Decimal
     currency: str
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)
-        return Money(self.amount + other.amount, self.currency)
+        with money_context():
+            return Money(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same_currency(other)
-        return Money(self.amount - other.amount, self.currency)
+        with money_context():
+            return Money(self.amount - other.amount, self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return Money(negated(self.amount), self.currency)
 
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
@@ -216,9 +220,12 @@ class Invoice:
 
     @property
     def signed_amount(self) -> Decimal:
-        """The receivable with the sign a remittance uses: credit notes negative."""
+        """The receivable with the sign a remittance uses: credit notes negative.
+
+        Only the sign changes (:func:`~gateway.money.negated`), so no context can round the amount.
+        """
         amount = self.receivable_amount or Decimal("0.00")
-        return -abs(amount) if self.is_credit_note else amount
+        return negated(amount.copy_abs()) if self.is_credit_note else amount
 
 
 def normalise_invoice_number(number: str) -> str:

@@ -21,6 +21,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from gateway.model import CREDIT_NOTE_TYPE_CODES, AssignedLine, Invoice, normalise_invoice_number
+from gateway.money import money_context
 from gateway.settings import DebtorSettings
 
 _ZERO = Decimal("0.00")
@@ -69,12 +70,28 @@ def split_by_approval(
     no state back. A document in another currency than its debtor's approval
     is entirely non-guaranteed and leaves the outstanding alone (the contract
     has no exchange rule for approvals yet).
+
+    The whole split runs in the money context, entered once per batch: every
+    subtraction and addition is exact, none is rounded.
     """
+    with money_context():
+        lines, outstanding = _split(sorted(items, key=_processing_key), approvals)
+    states = {
+        debtor_id: ApprovalState(debtor_id, approvals[debtor_id].limit, approvals[debtor_id].currency, value)
+        for debtor_id, value in outstanding.items()
+    }
+    return tuple(lines), states
+
+
+def _split(
+    ordered: Sequence[tuple[Invoice, DebtorSettings]], approvals: Mapping[str, ApprovalState]
+) -> tuple[list[AssignedLine], dict[str, Decimal]]:
+    """The lines of :func:`split_by_approval` and the outstanding amount of every debtor touched."""
     # Outstanding amounts move in a plain dict while the batch is split; the
     # frozen states are rebuilt once at the end.
     outstanding: dict[str, Decimal] = {}
     lines: list[AssignedLine] = []
-    for line_no, (invoice, debtor) in enumerate(sorted(items, key=_processing_key), start=1):
+    for line_no, (invoice, debtor) in enumerate(ordered, start=1):
         amount = invoice.signed_amount
         debtor_id = debtor.id
         state = approvals.get(debtor_id)
@@ -85,7 +102,7 @@ def split_by_approval(
                 if invoice.is_credit_note:
                     freed = min(-amount, current)
                     if freed > 0:
-                        guaranteed = _ZERO - freed
+                        guaranteed = _ZERO - freed  # keeps the cents scale of _ZERO
                         outstanding[debtor_id] = current - freed
                 elif amount > 0:
                     used = min(amount, state.limit - current)
@@ -108,8 +125,4 @@ def split_by_approval(
                 preceding_invoice=invoice.preceding_invoices[0] if invoice.preceding_invoices else None,
             )
         )
-    states = {
-        debtor_id: ApprovalState(debtor_id, approvals[debtor_id].limit, approvals[debtor_id].currency, value)
-        for debtor_id, value in outstanding.items()
-    }
-    return tuple(lines), states
+    return lines, outstanding

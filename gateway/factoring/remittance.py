@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from gateway.model import CREDIT_NOTE_TYPE_CODES, AssignedLine, CurrencyTotals, Remittance
+from gateway.money import money_context
 
 _ZERO = Decimal("0.00")
 
@@ -21,8 +22,33 @@ def remittance_totals(lines: Sequence[AssignedLine]) -> tuple[CurrencyTotals, ..
     """Counts and sums per currency, sorted by currency code.
 
     Invoice totals are positive and credit-note totals negative or zero, as
-    the lines carry them; ``net_total`` is their sum.
+    the lines carry them; ``net_total`` is their sum. The sums run in the money
+    context, so they are exact for any remittance the limits allow.
     """
+    with money_context():
+        sums, counts = _sums(lines)
+        return tuple(
+            CurrencyTotals(
+                currency=currency,
+                invoice_count=counts[currency][0],
+                invoice_total=invoice_total,
+                credit_note_count=counts[currency][1],
+                credit_note_total=credit_note_total,
+                net_total=invoice_total + credit_note_total,
+                guaranteed_total=guaranteed_total,
+                non_guaranteed_total=non_guaranteed_total,
+            )
+            for currency, (
+                invoice_total,
+                credit_note_total,
+                guaranteed_total,
+                non_guaranteed_total,
+            ) in sorted(sums.items())
+        )
+
+
+def _sums(lines: Sequence[AssignedLine]) -> tuple[dict[str, list[Decimal]], dict[str, list[int]]]:
+    """Per currency: the sums [invoices, credit notes, guaranteed, non-guaranteed] and the counts."""
     sums: dict[str, list[Decimal]] = {}
     counts: dict[str, list[int]] = {}
     for line in lines:
@@ -38,21 +64,7 @@ def remittance_totals(lines: Sequence[AssignedLine]) -> tuple[CurrencyTotals, ..
             counts[line.currency][0] += 1
         figures[2] += line.guaranteed
         figures[3] += line.non_guaranteed
-    return tuple(
-        CurrencyTotals(
-            currency=currency,
-            invoice_count=counts[currency][0],
-            invoice_total=invoice_total,
-            credit_note_count=counts[currency][1],
-            credit_note_total=credit_note_total,
-            net_total=invoice_total + credit_note_total,
-            guaranteed_total=guaranteed_total,
-            non_guaranteed_total=non_guaranteed_total,
-        )
-        for currency, (invoice_total, credit_note_total, guaranteed_total, non_guaranteed_total) in sorted(
-            sums.items()
-        )
-    )
+    return sums, counts
 
 
 def build_remittance(

@@ -1,10 +1,12 @@
 """Reading EN 16931 business terms out of a parsed UBL or CII tree.
 
 Both XML parsers share one reader so a bad value is reported the same way in
-every syntax: a fatal ``GW-VALUE-INVALID`` issue that names the business term
-and the XPath, instead of an exception. Amounts become ``Decimal`` exactly as
-written (the xsd:decimal lexical form only: no exponent, no ``NaN``, never a
-float on the way); dates become ``date``.
+every syntax: a fatal issue that names the business term and the XPath, instead
+of an exception (``GW-AMOUNT-INVALID`` for an amount, ``GW-VALUE-INVALID`` for
+anything else). Amounts are read by :func:`gateway.money.parse_amount`, exactly
+as written: the xsd:decimal lexical form within the gateway's digit caps, so a
+30-digit total the XSD lets through is refused here, with its value shown, before
+any sum is attempted. Dates become ``date``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from gateway.limits import Limits
 from gateway.model import Issue, Note, PartyId, Severity
+from gateway.money import AmountError, parse_amount
 
-_XSD_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _ISO_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 _DATE_102 = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _NOTE_SUBJECT_PREFIX = re.compile(r"#([A-Za-z]{3})#(.*)", re.DOTALL)
@@ -82,11 +84,11 @@ class FieldReader:
         self.issues: list[Issue] = []
 
     # -- reporting ---------------------------------------------------------
-    def _invalid(self, fld: Field, line: int | None, why: str) -> None:
+    def _invalid(self, fld: Field, line: int | None, why: str, code: str = "GW-VALUE-INVALID") -> None:
         where = f" (line {line})" if line else ""
         self.issues.append(
             Issue(
-                code="GW-VALUE-INVALID",
+                code=code,
                 message=f"The {fld.label} ({fld.bt}) at {fld.path}{where} cannot be read: {why}.",
                 severity=Severity.FATAL,
                 location=fld.path,
@@ -211,12 +213,11 @@ class FieldReader:
         raw = element_text(chosen).strip()
         if not raw:
             return None
-        if _XSD_DECIMAL.fullmatch(raw) is None:
-            self._invalid(
-                fld, chosen.sourceline, f"'{raw}' is not an amount (digits with a '.' for decimals)"
-            )
+        try:
+            return parse_amount(raw)
+        except AmountError as error:
+            self._invalid(fld, chosen.sourceline, str(error), error.code)
             return None
-        return Decimal(raw)
 
 
 def split_subject_code(raw: str) -> Note:

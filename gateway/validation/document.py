@@ -29,7 +29,6 @@ from stdnum.fr import siren as fr_siren
 from stdnum.fr import siret as fr_siret
 
 from gateway.model import (
-    CENT,
     CREDIT_NOTE_TYPE_CODES,
     INVOICE_TYPE_CODES,
     Invoice,
@@ -38,6 +37,7 @@ from gateway.model import (
     PartyId,
     Severity,
 )
+from gateway.money import MAX_DECIMALS, MAX_INTEGER_DIGITS, PRECISION, add, subtract
 from gateway.text import describe_control, escape_controls, find_controls
 
 SUPPORTED_TYPE_CODES = INVOICE_TYPE_CODES | CREDIT_NOTE_TYPE_CODES
@@ -88,14 +88,23 @@ def vat_is_valid(value: str) -> bool:
 
 
 def amount_text(amount: Decimal) -> str:
-    """An amount as people write it in accounting (two decimals unless it has more)."""
-    if amount == amount.quantize(CENT):
+    """An amount as people write it in accounting (two decimals unless it has more).
+
+    Formatting only pads or shows digits, never rounds, so any Decimal can be shown; one
+    longer than the money context's digits (never read from a file) keeps its exponent.
+    """
+    if amount.adjusted() >= PRECISION:
+        return str(amount)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -2:
         return f"{amount:.2f}"
     return f"{amount:f}"
 
 
 #: No receivable comes near this; beyond it the amount is a typing error or an attack on the ledger's columns.
 MAX_AMOUNT = Decimal("1000000000000000")  # 10^15
+#: What :func:`gateway.money.parse_amount` can produce; sums of such amounts are exact in the money context.
+_COMPUTABLE_BELOW = Decimal(10) ** MAX_INTEGER_DIGITS
 _TOTAL_TERMS = (  # attribute, words, the EN 16931 rule limiting its decimals
     ("line_net", "sum of line net amounts (BT-106)", "BR-DEC-09"),
     ("allowances", "sum of allowances (BT-107)", "BR-DEC-10"),
@@ -109,15 +118,30 @@ _TOTAL_TERMS = (  # attribute, words, the EN 16931 rule limiting its decimals
 )
 
 
-def _check_amount_sizes(invoice: Invoice, issues: list[Issue], location: str | None) -> None:
+def _check_amount_sizes(invoice: Invoice, issues: list[Issue], location: str | None) -> bool:
     """Document totals carry at most two decimals (EN 16931 BR-DEC rules) and stay below
-    :data:`MAX_AMOUNT`; the gateway never rounds an amount it was given."""
+    :data:`MAX_AMOUNT`; the gateway never rounds an amount it was given.
+
+    True when every total is a number the money context adds up exactly: parsers only
+    produce those, but a document built otherwise must not crash the sums.
+    """
+    computable = True
     for attribute, term, decimals_rule in _TOTAL_TERMS:
         amount = getattr(invoice.totals, attribute)
         if amount is None:
             continue
         exponent = amount.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -2:
+        if not isinstance(exponent, int):  # NaN, sNaN, Infinity
+            computable = False
+            issues.append(
+                Issue(
+                    "GW-AMOUNT-INVALID",
+                    f"The {term} '{amount}' is not a number, so it cannot be an amount.",
+                    location=location,
+                )
+            )
+            continue
+        if exponent < -2:
             issues.append(
                 Issue(
                     decimals_rule,
@@ -126,15 +150,19 @@ def _check_amount_sizes(invoice: Invoice, issues: list[Issue], location: str | N
                     location=location,
                 )
             )
-        if abs(amount) >= MAX_AMOUNT:
+        magnitude = amount.copy_abs()
+        if magnitude >= MAX_AMOUNT:
             issues.append(
                 Issue(
                     "GW-AMOUNT-TOO-LARGE",
-                    f"The {term} {amount} is larger than any invoice the gateway accepts "
+                    f"The {term} {amount_text(amount)} is larger than any invoice the gateway accepts "
                     f"({MAX_AMOUNT:,} or more); check the amount.",
                     location=location,
                 )
             )
+        if magnitude >= _COMPUTABLE_BELOW or exponent < -MAX_DECIMALS:
+            computable = False
+    return computable
 
 
 def check_document(invoice: Invoice) -> list[Issue]:
@@ -143,8 +171,10 @@ def check_document(invoice: Invoice) -> list[Issue]:
     location = invoice.location
     _check_controls(invoice, issues, location)
     _check_required(invoice, issues, location)
-    _check_totals(invoice, issues, location)
-    _check_amount_sizes(invoice, issues, location)
+    size_issues: list[Issue] = []
+    if _check_amount_sizes(invoice, size_issues, location):
+        _check_totals(invoice, issues, location)
+    issues.extend(size_issues)
     _check_party(invoice.seller, _SELLER, issues, location)
     _check_party(invoice.buyer, _BUYER, issues, location)
     if invoice.payee is not None:
@@ -213,15 +243,20 @@ def _check_required(invoice: Invoice, issues: list[Issue], location: str | None)
 
 
 def _check_totals(invoice: Invoice, issues: list[Issue], location: str | None) -> None:
-    """BR-CO-15 and BR-CO-16, exact: amounts are in cents, so no tolerance is needed."""
+    """BR-CO-15 and BR-CO-16, exact: amounts are in cents, so no tolerance is needed.
+
+    The sums go through :func:`gateway.money.add` and :func:`~gateway.money.subtract`, exact
+    for any amount a parser reads (the caller has checked they are such), whatever context
+    the caller runs in, and cheaper per document than entering the money context.
+    """
     totals = invoice.totals
     net, tax, gross = totals.tax_exclusive, totals.tax, totals.tax_inclusive
-    if net is not None and tax is not None and gross is not None and gross != net + tax:
+    if net is not None and tax is not None and gross is not None and gross != (net_plus_tax := add(net, tax)):
         issues.append(
             Issue(
                 "BR-CO-15",
                 f"Total with VAT (BT-112) is {amount_text(gross)} but total without VAT (BT-109) "
-                f"{amount_text(net)} plus VAT (BT-110) {amount_text(tax)} makes {amount_text(net + tax)}.",
+                f"{amount_text(net)} plus VAT (BT-110) {amount_text(tax)} makes {amount_text(net_plus_tax)}.",
                 location=location,
             )
         )
@@ -229,7 +264,11 @@ def _check_totals(invoice: Invoice, issues: list[Issue], location: str | None) -
     if due is None or gross is None:
         return
     prepaid, rounding = totals.prepaid, totals.rounding
-    expected = gross - (prepaid or 0) + (rounding or 0)
+    expected = gross
+    if prepaid is not None:
+        expected = subtract(expected, prepaid)
+    if rounding is not None:
+        expected = add(expected, rounding)
     if due != expected:
         terms = f"total with VAT (BT-112) {amount_text(gross)}"
         if prepaid is not None:
