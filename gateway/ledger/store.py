@@ -180,34 +180,39 @@ class Ledger:
         first_names: dict[str, str] = {}  # a key given twice keeps its first name
         for key, name in arrivals:
             first_names.setdefault(key, name)
-        rows = [
-            {
-                "client_id": client_id,
-                "channel": channel,
-                "transport_key": key,
-                "source_name": name,
-                "state": EnvelopeState.RECEIVED.value,
-                "issues": (),
-                "received_at": now,
-                "updated_at": now,
-                "attempts": 0,
-            }
-            for key, name in first_names.items()
-        ]
         found: dict[str, EnvelopeRecord] = {}
         with translated_errors("register envelopes"), write_transaction(self._engine) as conn:
-            stmt = insert_or_skip(conn.dialect.name, envelopes).on_conflict_do_nothing(
-                index_elements=[envelopes.c.channel, envelopes.c.transport_key]
-            )
-            conn.execute(stmt, rows)
-            for part in chunks(list(first_names)):
-                query = select(envelopes).where(
-                    envelopes.c.channel == channel, envelopes.c.transport_key.in_(part)
-                )
-                for row in conn.execute(query):
-                    record = readback.envelope_record(row)
-                    found[record.transport_key] = record
+            self._read_registered(conn, channel, list(first_names), found)
+            # Only keys not yet known are inserted: on PostgreSQL even a skipped conflicting insert
+            # uses up a sequence value, and a resumed run must give the ids an uninterrupted one gives.
+            new_keys = [key for key in first_names if key not in found]
+            rows = [
+                {
+                    "client_id": client_id, "channel": channel, "transport_key": key, "source_name": name,
+                    "state": EnvelopeState.RECEIVED.value, "issues": (), "received_at": now,
+                    "updated_at": now, "attempts": 0,
+                }
+                for key, name in ((k, first_names[k]) for k in new_keys)
+            ]  # fmt: skip
+            if rows:
+                stmt = insert_or_skip(conn.dialect.name, envelopes).on_conflict_do_nothing(
+                    index_elements=[envelopes.c.channel, envelopes.c.transport_key]
+                )  # a conflict now is another node registering the same file at the same moment
+                conn.execute(stmt, rows)
+                self._read_registered(conn, channel, new_keys, found)
         return [found[key] for key, _ in arrivals]
+
+    @staticmethod
+    def _read_registered(
+        conn: Connection, channel: str, keys: Sequence[str], found: dict[str, EnvelopeRecord]
+    ) -> None:
+        for part in chunks(list(keys)):
+            query = select(envelopes).where(
+                envelopes.c.channel == channel, envelopes.c.transport_key.in_(part)
+            )
+            for row in conn.execute(query):
+                record = readback.envelope_record(row)
+                found[record.transport_key] = record
 
     def envelope(self, envelope_id: int) -> EnvelopeRecord:
         return self.envelopes([envelope_id])[envelope_id]

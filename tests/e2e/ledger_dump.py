@@ -38,9 +38,13 @@ def dump_ledger(url: str) -> dict[str, list[tuple[object, ...]]]:
             "SELECT client_id, debtor_id, kind, envelope_id, amount, balance_after FROM approval_movements"
             " ORDER BY client_id, debtor_id, id"
         ),
+        # A receivable is named by its document's envelope and position, not by the document's
+        # surrogate id: on PostgreSQL a rolled-back unit of work (a kill before its commit) still
+        # uses up sequence values, so the ids of the documents decided again after a restart differ.
         "receivables": (
-            "SELECT document_id, client_id, debtor_id, currency, amount, open_amount, state FROM receivables"
-            " ORDER BY document_id"
+            "SELECT d.envelope_id, d.position, r.client_id, r.debtor_id, r.currency, r.amount,"
+            " r.open_amount, r.state FROM receivables r JOIN documents d ON d.id = r.document_id"
+            " ORDER BY d.envelope_id, d.position"
         ),
         "assignment_keys": "SELECT client_id, seller_key, normalised_number, issue_date FROM assignment_keys"
         " ORDER BY client_id, normalised_number",

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from gateway.errors import DeliveryError
+from gateway.failpoints import failpoint
 from gateway.settings import LocalFolderSettings
 from gateway.transports.base import OutboundFile
 from gateway.transports.channel_lock import process_alive
@@ -126,7 +127,9 @@ class LocalFolderOutbound:
             if batched:
                 with self._failing(f"cannot make the files in {self.root} durable"):
                     sync_file_system(self.root)
-            for temporary, target in temporaries:
+            for index, (temporary, target) in enumerate(temporaries):
+                if index:
+                    failpoint("deliver-between-files")  # some files in place, the others still temporaries
                 if os.path.lexists(target):  # appeared since the check: never replace it
                     raise DeliveryError(f"{self.channel}: {target.name} appeared while delivering")
                 with self._failing(f"cannot deliver {target.name} into {self.root}"):
@@ -135,6 +138,7 @@ class LocalFolderOutbound:
             for temporary, _ in temporaries:
                 remove_quietly(temporary)
         if todo:
+            failpoint("deliver-before-dir-fsync")
             with self._failing(f"cannot make the files in {self.root} durable"):
                 fsync_directory(self.root)
 

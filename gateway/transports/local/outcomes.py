@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.errors import GatewayError, TransportError
+from gateway.failpoints import failpoint
 from gateway.transports.base import Entry, Finalization, Outcome
 from gateway.transports.local.files import (
     batched_sync,
@@ -96,7 +97,9 @@ class OutcomeFolders:
         """
         problems = _Problems()
         moves, touched = self._plan(entries, problems)
-        for move in self._write_reasons(moves, problems):
+        for index, move in enumerate(self._write_reasons(moves, problems)):
+            if index:
+                failpoint("finalize-between-moves")  # some files moved, the others still in work/
             self._apply(move, problems)
         for folder in sorted(touched):
             try:
@@ -211,6 +214,7 @@ class OutcomeFolders:
             if move.reason is not None:
                 os.replace(move.reason.temporary, move.reason.final)
                 placed = True
+                failpoint("finalize-reason-before-file")  # the reason in error/, its file still in work/
             os.rename(move.source, move.target)
         except OSError as err:
             if move.reason is not None:
