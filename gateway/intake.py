@@ -48,6 +48,7 @@ from gateway.model import (
     normalise_invoice_number,
 )
 from gateway.parsers import parse_file
+from gateway.parsers.base import NO_OPTIONS, ParserOptions
 from gateway.settings import ClientSettings, DebtorSettings
 from gateway.text import escape_controls, has_controls
 from gateway.validation.document import check_document
@@ -95,6 +96,7 @@ def examine(
     limits: Limits,
     format_id: str = "auto",
     read_error: Issue | None = None,
+    options: ParserOptions = NO_OPTIONS,
 ) -> Examined:
     """Parse and check one file: the same path for ``run``, ``ingest`` and ``validate``.
 
@@ -106,7 +108,7 @@ def examine(
         issue = read_error or Issue("GW-FILE-UNREADABLE", "The file could not be read.")
         return Examined(envelope_id, source_name, None, None, (issue,))
     sha = hashlib.sha256(data).hexdigest()
-    result = parse_file(data, source_name, limits, format_id)
+    result = parse_file(data, source_name, limits, format_id, options)
     examined = Examined(
         envelope_id, source_name, sha, result.format, result.issues, unreadable=result.rejected
     )

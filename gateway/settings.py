@@ -7,10 +7,12 @@ Paths are absolute (resolved against the configuration file's folder).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ class InboundChannel:
     transport: LocalFolderSettings
     format: str = "auto"  # a parser FORMAT, or "auto" to sniff
     kind: str = "invoices"  # one of CHANNEL_KINDS: which flow takes the channel's files
+    parser_options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))  # to the parser
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, post_load, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validates_schema
 
 from gateway.clock import DEFAULT_ZONE
 from gateway.config.fields import (
@@ -62,6 +63,9 @@ CHANNEL_ID_EXPECTED = "1 to 64 characters among A-Z, a-z, 0-9, _, . and - (start
 DEBTOR_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,34}"
 DEBTOR_ID_EXPECTED = "1 to 35 characters among A-Z, a-z, 0-9, _, . and - (starting with a letter or digit)"
 INBOUND_FORMATS = ("auto", "ubl", "cii", "csv-batch")
+#: The per-channel options each format's parser understands (its ``OPTIONS``; a test keeps the
+#: two in step, so that checking a configuration does not load the XML stack).
+FORMAT_OPTIONS: dict[str, frozenset[str]] = {"ubl": frozenset(), "cii": frozenset(), "csv-batch": frozenset()}
 OUTBOUND_FORMATS = ("csv", "json")
 READINESS = ("stable", "rename", "closed")
 DAY_COUNTS = ("ACT/360", "ACT/365")
@@ -147,6 +151,22 @@ class InboundSection(Section):
     stable_seconds = Seconds(minimum=ZERO, maximum=Decimal(3600), load_default=2.0)
     empty_after_seconds = Seconds(minimum=ZERO, maximum=Decimal(86400), load_default=300.0)
     report_after_seconds = Seconds(minimum=ZERO, maximum=Decimal(86400), load_default=600.0)
+    parser_options = fields.Dict(keys=fields.String(), load_default=dict)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _options_known(self, data: dict[str, Any], **_: Any) -> None:
+        fmt = data.get("format", "auto")
+        known = (
+            frozenset().union(*FORMAT_OPTIONS.values())
+            if fmt == "auto"
+            else FORMAT_OPTIONS.get(fmt, frozenset())
+        )
+        unknown = sorted(set(data.get("parser_options", {})) - known)
+        if unknown:
+            takes = f"takes {', '.join(sorted(known))}" if known else "takes no options yet"
+            raise ValidationError(
+                f"unknown option(s) {', '.join(unknown)}: the format {fmt!r} {takes}", "parser_options"
+            )
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> InboundChannel:
@@ -157,7 +177,13 @@ class InboundSection(Section):
             empty_after_seconds=data["empty_after_seconds"],
             report_after_seconds=data["report_after_seconds"],
         )
-        return InboundChannel(id=data["id"], transport=folder, format=data["format"], kind=data["kind"])
+        return InboundChannel(
+            id=data["id"],
+            transport=folder,
+            format=data["format"],
+            kind=data["kind"],
+            parser_options=MappingProxyType(dict(data["parser_options"])),
+        )
 
 
 class ContractSection(Section):

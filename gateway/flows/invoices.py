@@ -49,8 +49,9 @@ class InvoiceFlow:
         self, envelope_id: int, source_name: str, data: bytes | None, read_error: Issue | None, on: date
     ) -> Examined:
         return examine(
-            envelope_id, source_name, data, self.client, on, self.limits, self.channel.format, read_error
-        )
+            envelope_id, source_name, data, self.client, on, self.limits, self.channel.format, read_error,
+            self.channel.parser_options,
+        )  # fmt: skip
 
     def decide(self, ledger: Ledger, items: Sequence[Examination], on: date) -> None:
         examined = cast("Sequence[Examined]", items)

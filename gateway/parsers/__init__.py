@@ -15,7 +15,7 @@ from gateway.model import Issue, ParseResult
 from gateway.parsers import cii as cii
 from gateway.parsers import csv_batch as csv_batch
 from gateway.parsers import ubl as ubl
-from gateway.parsers.base import SNIFF_BYTES, Parser
+from gateway.parsers.base import NO_OPTIONS, SNIFF_BYTES, Parser, ParserOptions
 
 PARSERS: tuple[ModuleType, ...] = (ubl, cii, csv_batch)
 
@@ -51,8 +51,11 @@ def detect(head: bytes, name: str) -> Parser:
     return claimants[0]
 
 
-def parse_file(data: bytes, name: str, limits: Limits, format_id: str = "auto") -> ParseResult:
-    """Detect (unless ``format_id`` is fixed) and parse; never raises for bad content."""
+def parse_file(
+    data: bytes, name: str, limits: Limits, format_id: str = "auto", options: ParserOptions = NO_OPTIONS
+) -> ParseResult:
+    """Detect (unless ``format_id`` is fixed) and parse with the channel's ``options``; never
+    raises for bad content."""
     if not data.strip():
         return ParseResult(
             format="unknown",
@@ -62,7 +65,7 @@ def parse_file(data: bytes, name: str, limits: Limits, format_id: str = "auto") 
         parser = detect(data, name) if format_id == "auto" else get(format_id)
     except UnknownFormat as err:
         return ParseResult(format="unknown", issues=(Issue(err.code, str(err), location=err.location),))
-    return parser.parse(data, limits)
+    return parser.parse(data, limits, options)
 
 
 #: Formats that hold one invoice as an XML tree: capped by ``Limits.max_xml_bytes``.

@@ -4,8 +4,12 @@ A parser is a *module* exposing three names, like python-stdnum's number
 modules or beangulp's importers::
 
     FORMAT: str                                          # the format id, e.g. "ubl"
+    OPTIONS: frozenset[str]                              # the per-channel options it understands
     def sniff(head: bytes, name: str) -> bool            # cheap: looks at the first bytes only
-    def parse(data: bytes, limits: Limits) -> ParseResult  # pure: bytes in, model + issues out
+    def parse(data, limits, options) -> ParseResult      # pure: bytes in, model + issues out
+
+``options`` are the channel's ``parser_options`` (a mapping profile will be one);
+the configuration refuses a name the channel's format does not list in ``OPTIONS``.
 
 ``parse`` never raises for bad content: it returns a :class:`ParseResult`
 whose ``issues`` (file level) or ``rejected`` (record level) say what is
@@ -15,6 +19,8 @@ A parser never knows where its bytes came from.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Protocol
 
 from gateway.limits import Limits
@@ -25,9 +31,15 @@ from gateway.model import ParseResult
 SNIFF_BYTES = 64 * 1024
 
 
+#: A channel's options for its parser: read-only, names checked by the configuration.
+ParserOptions = Mapping[str, object]
+NO_OPTIONS: ParserOptions = MappingProxyType({})
+
+
 class Parser(Protocol):
     FORMAT: str
+    OPTIONS: frozenset[str]
 
     def sniff(self, head: bytes, name: str) -> bool: ...
 
-    def parse(self, data: bytes, limits: Limits) -> ParseResult: ...
+    def parse(self, data: bytes, limits: Limits, options: ParserOptions = NO_OPTIONS) -> ParseResult: ...

@@ -19,11 +19,14 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from gateway.limits import Limits
 from gateway.model import DocumentTotals, Invoice, Note, ParseResult, Party, PaymentInstructions
+from gateway.parsers.base import NO_OPTIONS, ParserOptions
 from gateway.parsers.xml_document import parse_invoice_file
 from gateway.parsers.xml_fields import Field, FieldReader, field
 from gateway.parsers.xml_safety import sniff_root
 
 FORMAT = "cii"
+#: Per-channel options this format understands (``parser_options`` of a channel): none yet.
+OPTIONS: frozenset[str] = frozenset()
 
 RSM_NS = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 NAMESPACES = {
@@ -282,7 +285,7 @@ def _extract(root: etree._Element, reader: FieldReader) -> Invoice | None:
     )
 
 
-def parse(data: bytes, limits: Limits) -> ParseResult:
+def parse(data: bytes, limits: Limits, options: ParserOptions = NO_OPTIONS) -> ParseResult:
     """One CII file → one :class:`Invoice`, or fatal issues and no document."""
     return parse_invoice_file(
         data,

@@ -22,11 +22,14 @@ import csv
 
 from gateway.limits import Limits
 from gateway.model import Invoice, Issue, ParseResult, RejectedRecord
+from gateway.parsers.base import NO_OPTIONS, ParserOptions
 from gateway.parsers.csv_batch_layout import SEPARATOR, Layout, check_header, header_names
 from gateway.parsers.csv_batch_records import csv_error, decode, records, shape_problem
 from gateway.parsers.csv_batch_rows import row_reader
 
 FORMAT = "csv-batch"
+#: Per-channel options this format understands (``parser_options`` of a channel): none yet.
+OPTIONS: frozenset[str] = frozenset()
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -49,7 +52,7 @@ def sniff(head: bytes, name: str) -> bool:
     return "invoice_number" in names and "type_code" in names
 
 
-def parse(data: bytes, limits: Limits) -> ParseResult:
+def parse(data: bytes, limits: Limits, options: ParserOptions = NO_OPTIONS) -> ParseResult:
     """Read a csv-batch file; bad rows are rejected one by one, a bad header rejects the file."""
     text, encoding_issue = decode(data)
     if text is None:

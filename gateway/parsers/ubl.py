@@ -26,11 +26,14 @@ from gateway.model import (
     Party,
     PaymentInstructions,
 )
+from gateway.parsers.base import NO_OPTIONS, ParserOptions
 from gateway.parsers.xml_document import parse_invoice_file
 from gateway.parsers.xml_fields import Field, FieldReader, field, split_subject_code
 from gateway.parsers.xml_safety import sniff_root
 
 FORMAT = "ubl"
+#: Per-channel options this format understands (``parser_options`` of a channel): none yet.
+OPTIONS: frozenset[str] = frozenset()
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -306,7 +309,7 @@ def _extract(root: etree._Element, f: _DocumentFields, reader: FieldReader) -> I
     )
 
 
-def parse(data: bytes, limits: Limits) -> ParseResult:
+def parse(data: bytes, limits: Limits, options: ParserOptions = NO_OPTIONS) -> ParseResult:
     """One UBL file → one :class:`Invoice`, or fatal issues and no document."""
     return parse_invoice_file(
         data,
