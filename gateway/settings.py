@@ -74,7 +74,8 @@ class InboundChannel:
     transport: LocalFolderSettings
     format: str = "auto"  # a parser FORMAT, or "auto" to sniff
     kind: str = "invoices"  # one of CHANNEL_KINDS: which flow takes the channel's files
-    parser_options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))  # to the parser
+    # handed to the format's parser (a mapping profile will be one); read-only
+    parser_options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
