@@ -1,7 +1,7 @@
 """UN/CEFACT Cross Industry Invoice (CII D16B/D22B, bare XML) → one :class:`Invoice`.
 
 Same three gates as UBL: the hardened parse, the XSD (the full D22B schema, which
-accepts every Factur-X profile; see :mod:`gateway.validation.xsd` for the measurement
+accepts every Factur-X profile; see :mod:`gateway.parsers.xsd` for the measurement
 behind that choice), then extraction of the EN 16931 terms with the CII XPaths.
 The XSD types dates as plain strings, so dates are checked here: only format
 ``102`` (``YYYYMMDD``) names a calendar day. Amounts carry no currency except

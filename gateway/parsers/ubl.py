@@ -2,7 +2,7 @@
 
 Three gates, in order, each stopping the file with issues rather than raising:
 the hardened XML parse (:mod:`gateway.parsers.xml_safety`), the UBL 2.1 XSD
-(:mod:`gateway.validation.xsd`), then extraction of the EN 16931 terms a factor
+(:mod:`gateway.parsers.xsd`), then extraction of the EN 16931 terms a factor
 needs (XPaths from EN 16931-3-2 / the CEN UBL binding). Business checks (sums,
 SIREN checksums, due dates…) belong to :mod:`gateway.validation.document`.
 

