@@ -23,9 +23,9 @@ import gateway.parsers.cii as cii
 import gateway.parsers.ubl as ubl
 from gateway.limits import Limits
 from gateway.model import ParseResult
+from gateway.parsers import xsd
 from gateway.parsers.base import SNIFF_BYTES, Parser
 from gateway.parsers.xml_safety import parse_trusted_file, parse_xml
-from gateway.parsers import xsd
 
 LIMITS = Limits()
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
