@@ -369,6 +369,9 @@ def _document_records(
         if line is None and not item.fatal:
             # Passed every check but left out of the split: no debtor could be resolved.
             issues += (Issue("GW-DEBTOR-UNKNOWN", "The debtor of this document is not known to the factor."),)
+        if line is not None:  # accepted: every value was checked, and is kept as it is
+            records.append(_accepted_record(position, item, line))
+            continue
         records.append(
             DocumentRecord(
                 position=position,
@@ -384,14 +387,36 @@ def _document_records(
                 debtor_id=item.debtor.id if item.debtor else None,
                 debtor_name=item.debtor.name if item.debtor else _stored(inv.buyer.name),
                 preceding_invoice=_stored(inv.preceding_invoices[0]) if inv.preceding_invoices else None,
-                verdict=Verdict.ACCEPTED if line is not None else Verdict.REJECTED,
+                verdict=Verdict.REJECTED,
                 issues=_stored_issues(issues),
-                line_no=line.line_no if line else None,
-                guaranteed=line.guaranteed if line else None,
-                non_guaranteed=line.non_guaranteed if line else None,
             )
         )
     return records
+
+
+def _accepted_record(position: int, item: Candidate, line: AssignedLine) -> DocumentRecord:
+    inv = item.invoice
+    assert item.key is not None and item.debtor is not None  # an assigned line has both
+    return DocumentRecord(
+        position=position,
+        location=inv.location or f"document {position}",
+        number=inv.number,
+        normalised_number=item.key.normalised_number,
+        seller_key=item.key.seller_key,
+        issue_date=inv.issue_date,
+        due_date=inv.due_date,
+        type_code=inv.type_code,
+        currency=inv.currency,
+        amount=line.amount,
+        debtor_id=item.debtor.id,
+        debtor_name=item.debtor.name,
+        preceding_invoice=line.preceding_invoice,
+        verdict=Verdict.ACCEPTED,
+        issues=_stored_issues(item.issues) if item.issues else (),
+        line_no=line.line_no,
+        guaranteed=line.guaranteed,
+        non_guaranteed=line.non_guaranteed,
+    )
 
 
 def _unreadable_record(position: int, record: RejectedRecord) -> DocumentRecord:
