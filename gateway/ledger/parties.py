@@ -145,18 +145,18 @@ def locked_approvals(
     return found
 
 
-def record_movements(
-    conn: Connection, client_id: str, envelope_id: int, moves: Sequence[tuple[str, Decimal, Decimal]]
-) -> None:
-    """(debtor_id, amount, balance_after) per debtor whose outstanding this envelope moved."""
-    if not moves:
-        return
+def movement_rows(
+    client_id: str, envelope_id: int, moves: Sequence[tuple[str, Decimal, Decimal]]
+) -> list[dict[str, object]]:
+    """Rows for (debtor_id, amount, balance_after) per debtor whose outstanding this envelope moved."""
     now = utc_now()
-    conn.execute(
-        insert(approval_movements),
-        [
-            {"client_id": client_id, "debtor_id": debtor_id, "kind": "assignment", "envelope_id": envelope_id,
-             "amount": amount, "balance_after": balance, "at": now}
-            for debtor_id, amount, balance in moves
-        ],
-    )  # fmt: skip
+    return [
+        {"client_id": client_id, "debtor_id": debtor_id, "kind": "assignment", "envelope_id": envelope_id,
+         "amount": amount, "balance_after": balance, "at": now}
+        for debtor_id, amount, balance in moves
+    ]  # fmt: skip
+
+
+def insert_movements(conn: Connection, rows: Sequence[dict[str, object]]) -> None:
+    """In the order given: the latest row of a debtor carries its outstanding."""
+    conn.execute(insert(approval_movements), list(rows))

@@ -341,6 +341,8 @@ class Ledger:
             work = AssignmentWork(conn)
             try:
                 yield work
+                if work.failure is None:
+                    work.finish()
             finally:
                 work.close()
             if work.failure is not None:  # the caller swallowed the error: never commit half a unit

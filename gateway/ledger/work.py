@@ -114,7 +114,7 @@ _INSERT_KEYS = assignment_keys.insert().from_select(
     ),
 )
 
-#: A receivable for every accepted document of an envelope: open, for its whole amount.
+#: A receivable for every accepted document of the unit's envelopes: open, for its whole amount.
 _INSERT_RECEIVABLES = receivables.insert().from_select(
     ["document_id", "client_id", "debtor_id", "currency", "amount", "open_amount", "due_date", "state",
      "updated_at"],
@@ -123,7 +123,8 @@ _INSERT_RECEIVABLES = receivables.insert().from_select(
         documents.c.amount, documents.c.amount, documents.c.due_date, literal("open"),
         bindparam("b_now", type_=receivables.c.updated_at.type),
     ).where(
-        documents.c.envelope_id == bindparam("b_envelope"), documents.c.verdict == Verdict.ACCEPTED.value
+        documents.c.envelope_id.in_(bindparam("b_envelopes", expanding=True)),
+        documents.c.verdict == Verdict.ACCEPTED.value,
     ),
 )  # fmt: skip
 
@@ -186,9 +187,24 @@ class AssignmentWork:
         self._active = True
         self.failure: LedgerError | None = None
         self._counters_ready: set[str] = set()
+        # Written once for the whole unit by finish(): a statement per envelope costs more than
+        # the rows it writes when a batch holds hundreds of small files.
+        self._assigned_envelopes: list[int] = []
+        self._movements: list[dict[str, object]] = []
 
     def close(self) -> None:
         self._active = False
+
+    def finish(self) -> None:
+        """Write what the unit's outcomes imply for all of them at once: a receivable per accepted
+        document, the approval movements. Called by the ledger just before the commit."""
+        with self._step("record receivables and approval movements") as conn:
+            for part in chunks(self._assigned_envelopes):
+                conn.execute(_INSERT_RECEIVABLES, {"b_envelopes": list(part), "b_now": utc_now()})
+            if self._movements:
+                parties.insert_movements(conn, self._movements)
+        self._assigned_envelopes.clear()
+        self._movements.clear()
 
     @contextmanager
     def _step(self, action: str) -> Iterator[Connection]:
@@ -326,7 +342,7 @@ class AssignmentWork:
                 ).scalar_one()
             if documents:
                 self._insert_documents(conn, client_id, envelope_id, remittance_id, documents)
-            parties.record_movements(conn, client_id, envelope_id, approval_moves)
+            self._movements += parties.movement_rows(client_id, envelope_id, approval_moves)
 
     def _insert_documents(
         self,
@@ -350,7 +366,7 @@ class AssignmentWork:
                 f"envelope {envelope_id}: a receivable in it is already assigned "
                 f"(the database refused a second assignment: {str(err.orig).strip()})"
             ) from err
-        conn.execute(_INSERT_RECEIVABLES, {"b_envelope": envelope_id, "b_now": utc_now()})
+        self._assigned_envelopes.append(envelope_id)
 
     def _document_rows(
         self,
