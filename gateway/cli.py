@@ -321,12 +321,19 @@ def validate(
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_obj
 def status(obj: Context, as_json: bool) -> None:
-    """What the ledger holds: files per state, remittances, assigned totals, approvals."""
+    """What the ledger holds: files per state, remittances, assigned totals, approvals.
+
+    Reads the ledger as it is: never creates nor upgrades one."""
     from gateway.ledger import Ledger
 
     settings = obj.settings()
     with _guard():
-        ledger = Ledger.open(settings.ledger_url)
+        ledger = Ledger.open_for_reading(settings.ledger_url)
+        if ledger is None:
+            _usage(
+                f"There is no ledger at {settings.ledger_url}: nothing was processed with this configuration "
+                f"yet, or ledger_url in {obj.config} points to the wrong place."
+            )
         try:
             report = ledger.status()
         finally:
@@ -336,6 +343,35 @@ def status(obj: Context, as_json: bool) -> None:
         _print_json(data)
     else:
         _render_status(data)
+
+
+# -- explain -----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """What an issue code means (GW-DUPLICATE-INVOICE, BR-CO-15…) and what it refuses."""
+    import difflib
+
+    from gateway.error_codes import ERROR_CODES_DOC, load_error_codes
+
+    try:
+        codes = load_error_codes()
+    except OSError as err:
+        _usage(f"Cannot read the issue codes ({ERROR_CODES_DOC}): {err.strerror or err}")
+    found = codes.get(code.strip().upper())
+    if found is None:
+        close = difflib.get_close_matches(code.strip().upper(), list(codes), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        _usage(f"{code} is not an issue code of the gateway.{hint} Every code: {ERROR_CODES_DOC}")
+    level, meaning = found
+    refuses = {
+        "file": "refuses the whole file",
+        "document": "refuses that document",
+        "warning": "refuses nothing",
+    }
+    console.print(shown(f"{code.strip().upper()} ({refuses.get(level, level)}): {meaning}"), highlight=False)
 
 
 # -- config ------------------------------------------------------------------------

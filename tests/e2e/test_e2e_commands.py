@@ -116,3 +116,14 @@ def test_as_of_moves_the_business_date(tmp_path: Path) -> None:
     ack = next((workdir / "clients" / "bravo" / "out").glob("ACK_*.json"))
     codes = [i["code"] for line in json.loads(ack.read_text())["lines"] for i in line["issues"]]
     assert codes == ["GW-DUE-DATE-PAST"]
+
+
+def test_status_never_creates_a_ledger(tmp_path: Path) -> None:
+    workdir = tmp_path / "work"
+    prepare_workdir(workdir)
+    ledgers = lambda: [p for p in workdir.rglob("*.sqlite*")]  # noqa: E731
+    assert ledgers() == []
+    result = run_gateway("status", cwd=workdir)
+    assert result.returncode == 2, result.stderr
+    assert "There is no ledger at" in result.stderr
+    assert ledgers() == [], "status created a ledger"

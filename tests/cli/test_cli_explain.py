@@ -1,0 +1,22 @@
+"""``gateway explain CODE``: the documented meaning of an issue code."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from gateway.cli import main
+from gateway.error_codes import load_error_codes
+
+
+def test_a_code_is_explained_in_words() -> None:
+    result = CliRunner().invoke(main, ["explain", "gw-duplicate-invoice"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("GW-DUPLICATE-INVOICE (refuses that document): ")
+    assert "already assigned" in result.output
+
+
+def test_a_code_of_a_range_and_an_unknown_code() -> None:
+    assert "two decimals" in load_error_codes()["BR-DEC-12"][1]
+    result = CliRunner().invoke(main, ["explain", "GW-DUPLICATE-INVOCE"])
+    assert result.exit_code == 2
+    assert "GW-DUPLICATE-INVOICE" in result.output  # did you mean
