@@ -11,13 +11,17 @@ PostgreSQL path, not quietly skip it.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import URL, make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # builders.py, shared by every folder
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

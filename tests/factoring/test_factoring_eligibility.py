@@ -5,19 +5,16 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from builders import acme_client
 
 from gateway.factoring import eligibility
 from gateway.factoring.eligibility import Eligibility, check_eligibility, resolve_debtor, seller_legal_key
 from gateway.model import DocumentTotals, Invoice, Party, PartyId
 from gateway.settings import (
     ClientSettings,
-    ContractTerms,
     DebtorSettings,
-    LocalFolderSettings,
-    OutboundChannel,
 )
 
 D = Decimal
@@ -29,29 +26,7 @@ GAMMA = DebtorSettings("GAMMA", "GAMMA SAS", None, "FR83404833048", D("0.00"), "
 
 
 def client(**contract_changes: object) -> ClientSettings:
-    contract = ContractTerms(
-        advance_rate=D("0.90"),
-        reserve_rate=D("0.10"),
-        fee_rate=D("0.0035"),
-        fee_vat_rate=D("0.20"),
-        financing_rate=D("0.04"),
-        day_count="ACT/360",
-        max_term_days=90,
-        notified=True,
-        currencies=("EUR",),
-    )
-    contract = dataclasses.replace(contract, **contract_changes)  # type: ignore[arg-type]
-    return ClientSettings(
-        id="acme",
-        name="ACME SARL",
-        siren="732829320",
-        sirets=(),
-        vat_id="FR44732829320",
-        contract=contract,
-        debtors=(ALPHA, BETA, GAMMA),
-        inbound=(),
-        acknowledgements=OutboundChannel("ack", LocalFolderSettings(Path("/tmp/ack"))),
-    )
+    return acme_client((ALPHA, BETA, GAMMA), **contract_changes)
 
 
 ACME = client()

@@ -6,18 +6,14 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from builders import ALPHA, acme_client
 
 from gateway.factoring.eligibility import check_eligibility, seller_legal_key
 from gateway.model import DocumentTotals, Invoice, Party, PartyId
 from gateway.settings import (
     ClientSettings,
-    ContractTerms,
-    DebtorSettings,
-    LocalFolderSettings,
-    OutboundChannel,
 )
 from gateway.text import find_controls
 
@@ -25,32 +21,10 @@ D = Decimal
 TODAY = date(2025, 3, 10)
 ACME_SIREN, ACME_VAT = "732829320", "FR44732829320"
 BRAVO_SIREN, BRAVO_VAT = "443061841", "FR64443061841"
-ALPHA = DebtorSettings("ALPHA", "ALPHA SA", "552100554", None, D("40000.00"), "EUR", D("0.00"))
 
 
 def client(**contract_changes: object) -> ClientSettings:
-    contract = ContractTerms(
-        advance_rate=D("0.90"),
-        reserve_rate=D("0.10"),
-        fee_rate=D("0.0035"),
-        fee_vat_rate=D("0.20"),
-        financing_rate=D("0.04"),
-        day_count="ACT/360",
-        max_term_days=90,
-        notified=True,
-        currencies=("EUR",),
-    )
-    return ClientSettings(
-        id="acme",
-        name="ACME SARL",
-        siren=ACME_SIREN,
-        sirets=(),
-        vat_id=ACME_VAT,
-        contract=dataclasses.replace(contract, **contract_changes),  # type: ignore[arg-type]
-        debtors=(ALPHA,),
-        inbound=(),
-        acknowledgements=OutboundChannel("ack", LocalFolderSettings(Path("/tmp/ack"))),
-    )
+    return acme_client((ALPHA,), **contract_changes)
 
 
 ACME = client()

@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 from decimal import Decimal
 
 import pytest
+from builders import sample_invoice
 
 from gateway.model import DocumentTotals, Invoice, Party, PartyId, Severity
 from gateway.validation.document import check_document
 
 D = Decimal
-SELLER = Party(name="ACME SARL", legal_id=PartyId("732829320", "0002"), vat_id="FR44732829320")
-BUYER = Party(name="ALPHA SA", legal_id=PartyId("552100554", "0002"))
 
 
 def invoice(**changes: object) -> Invoice:
-    base = Invoice(
-        number="F-1001",
-        issue_date=date(2025, 3, 1),
-        type_code="380",
-        currency="EUR",
-        seller=SELLER,
-        buyer=BUYER,
-        totals=DocumentTotals(
-            tax_exclusive=D("1000.00"), tax=D("200.00"), tax_inclusive=D("1200.00"), amount_due=D("1200.00")
-        ),
-        due_date=date(2025, 5, 4),
-        location="line 7",
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return sample_invoice(**changes)
 
 
 def totals(**values: str | None) -> DocumentTotals:

@@ -8,22 +8,15 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from builders import BUYER, SELLER, acme_client, sample_invoice
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.intake import examine
 from gateway.limits import DEFAULT_LIMITS
-from gateway.model import DocumentTotals, Invoice, Note, Party, PartyId, PaymentInstructions
-from gateway.settings import (
-    ClientSettings,
-    ContractTerms,
-    DebtorSettings,
-    LocalFolderSettings,
-    OutboundChannel,
-)
+from gateway.model import Invoice, Note, Party, PartyId, PaymentInstructions
 from gateway.text import BIDI_CONTROLS, describe_control, escape_controls, find_controls, has_controls
 from gateway.validation.document import check_document
 
@@ -101,25 +94,9 @@ def test_has_controls_agrees_with_find_controls(text: str) -> None:
 
 # -- check_document ------------------------------------------------------------------------
 
-SELLER = Party(name="ACME SARL", legal_id=PartyId("732829320", "0002"), vat_id="FR44732829320")
-BUYER = Party(name="ALPHA SA", legal_id=PartyId("552100554", "0002"))
-
 
 def invoice(**changes: object) -> Invoice:
-    base = Invoice(
-        number="F-1001",
-        issue_date=date(2025, 3, 1),
-        type_code="380",
-        currency="EUR",
-        seller=SELLER,
-        buyer=BUYER,
-        totals=DocumentTotals(
-            tax_exclusive=D("1000.00"), tax=D("200.00"), tax_inclusive=D("1200.00"), amount_due=D("1200.00")
-        ),
-        due_date=date(2025, 5, 4),
-        location="line 7",
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return sample_invoice(**changes)
 
 
 def control_issues(inv: Invoice) -> list[str]:
@@ -250,27 +227,7 @@ CSV = (
     "F-1003\x1b[31m;380;2025-03-01;2025-05-04;EUR;732829320;ACME SARL;ALPHA SA;552100554;10.00;2.00;12.00\n"
     "F-1004;380;2025-03-01;2025-05-04;EUR;732829320;ACME SARL;ALPHA SA;552100554;100.00;20.00;120.00\n"
 )
-CLIENT = ClientSettings(
-    id="acme",
-    name="ACME SARL",
-    siren="732829320",
-    sirets=(),
-    vat_id="FR44732829320",
-    contract=ContractTerms(
-        advance_rate=D("0.90"),
-        reserve_rate=D("0.10"),
-        fee_rate=D("0.0035"),
-        fee_vat_rate=D("0.20"),
-        financing_rate=D("0.04"),
-        day_count="ACT/360",
-        max_term_days=90,
-        notified=True,
-        currencies=("EUR",),
-    ),
-    debtors=(DebtorSettings("ALPHA", "ALPHA SA", "552100554", None, D("40000.00"), "EUR", D("0.00")),),
-    inbound=(),
-    acknowledgements=OutboundChannel("ack", LocalFolderSettings(Path("/tmp/ack"))),
-)
+CLIENT = acme_client()
 
 
 def test_a_csv_batch_refuses_only_the_documents_with_control_characters() -> None:
