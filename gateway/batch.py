@@ -34,6 +34,36 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 
 
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What became of one file this cycle, as ``run --json`` and ``ingest --json`` list it.
+
+    ``outcome``: ``assigned`` (a remittance holds its accepted documents; ``rejected`` counts
+    the others), ``refused`` (nothing assigned: the file or every document was refused),
+    ``retrying`` (the gateway failed on it; it stays in work/ and is tried again), ``failed``
+    (failed ``MAX_ATTEMPTS`` times: moved to error/ for a person), ``already-processed``
+    (this very file was put back after it was processed)."""
+
+    channel: str
+    name: str
+    envelope_id: int | None
+    outcome: str
+    accepted: int = 0
+    rejected: int = 0
+    codes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "channel": self.channel,
+            "file": self.name,
+            "envelope_id": self.envelope_id,
+            "outcome": self.outcome,
+            "accepted_documents": self.accepted,
+            "rejected_documents": self.rejected,
+            "codes": list(self.codes),
+        }
+
+
 @dataclass(slots=True)
 class CycleReport:
     """What one cycle did, for people (rich tables) and machines (``--json``)."""
@@ -48,6 +78,30 @@ class CycleReport:
     remittances: list[tuple[str, int]] = field(default_factory=list)
     delivered: list[str] = field(default_factory=list)
     busy_channels: list[str] = field(default_factory=list)  # held by another process this cycle
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def add(self, outcome: FileOutcome) -> None:
+        """Count one file's outcome and log it (the one INFO line per file and decision)."""
+        self.outcomes.append(outcome)
+        codes = f" [{', '.join(outcome.codes)}]" if outcome.codes else ""
+        counts = f" ({outcome.accepted} accepted, {outcome.rejected} rejected)" if outcome.envelope_id else ""
+        log.log(
+            logging.WARNING if outcome.outcome in ("retrying", "failed") else logging.INFO,
+            "%s: %s envelope %s: %s%s%s",
+            outcome.channel,
+            outcome.name,
+            outcome.envelope_id,
+            outcome.outcome,
+            counts,
+            codes,
+            extra={
+                "channel": outcome.channel,
+                "file": outcome.name,
+                "envelope": outcome.envelope_id,
+                "outcome": outcome.outcome,
+                "codes": list(outcome.codes),
+            },
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -61,6 +115,7 @@ class CycleReport:
             "remittances": [{"client_id": c, "number": n} for c, n in self.remittances],
             "delivered": list(self.delivered),
             "busy_channels": list(self.busy_channels),
+            "outcomes": [o.to_dict() for o in self.outcomes],
         }
 
 
@@ -130,6 +185,15 @@ class Batches:
             route.client.id, route.channel.id, [(e.transport_key, e.name) for e in entries]
         )
         failpoint("after-register")
+        for entry, record in zip(entries, registered, strict=True):
+            if record.state is EnvelopeState.RECEIVED and not record.attempts:
+                log.info(
+                    "%s: %s received as envelope %d",
+                    route.channel.id,
+                    entry.name,
+                    record.id,
+                    extra={"channel": route.channel.id, "file": entry.name, "envelope": record.id},
+                )
         ids = [r.id for r in registered]
         report.files += len(ids)
 
@@ -234,38 +298,48 @@ class Batches:
             summaries.update(self.flows[route.channel.id].summaries(self.ledger, settled))
         moves: list[tuple[Entry, Finalization]] = []
         ids: list[int] = []
+        channel = route.channel.id
         for entry, record in pairs:
             if record.finalized:
                 # Same channel, path, size and mtime as a file already processed: the very
                 # same file was put back. Keep it, out of the inbox, with the reason.
                 moves.append((entry, Finalization(Outcome.REJECTED, bdate, _duplicate_reason(record))))
                 report.rejected_files += 1
+                report.add(FileOutcome(channel, entry.name, record.id, "already-processed", codes=_DUPLICATE))
                 continue
+            summary = summaries.get(record.id)
+            counts = (summary.accepted, summary.rejected, summary.codes) if summary else (0, 0, ())
             if record.state is EnvelopeState.FAILED:
                 report.failed_files += 1
+                failure = (record.outcome_code,) if record.outcome_code else ()
                 if record.attempts < MAX_ATTEMPTS:
+                    report.add(FileOutcome(channel, entry.name, record.id, "retrying", codes=failure))
                     continue  # stays in work/; the next cycle retries it
                 moves.append((entry, Finalization(Outcome.FAILED, bdate, _reason(record, None))))
+                report.add(FileOutcome(channel, entry.name, record.id, "failed", codes=failure))
             elif not record.delivered:
                 continue
             elif record.state is EnvelopeState.ACKNOWLEDGED:
                 moves.append((entry, Finalization(Outcome.ARCHIVED, bdate)))
                 report.assigned_files += 1
+                report.add(FileOutcome(channel, entry.name, record.id, "assigned", *counts))
             else:
-                moves.append(
-                    (entry, Finalization(Outcome.REJECTED, bdate, _reason(record, summaries[record.id])))
-                )
+                moves.append((entry, Finalization(Outcome.REJECTED, bdate, _reason(record, summary))))
                 report.rejected_files += 1
+                report.add(FileOutcome(channel, entry.name, record.id, "refused", *counts))
             ids.append(record.id)
-            if record.id in summaries:
-                report.accepted_documents += summaries[record.id].accepted
-                report.rejected_documents += summaries[record.id].rejected
+            if summary is not None:
+                report.accepted_documents += summary.accepted
+                report.rejected_documents += summary.rejected
         if not moves:
             return
         route.transport.finalize(moves)
         failpoint("after-finalize-move")
         if ids:
             self.ledger.mark_finalized(ids)
+
+
+_DUPLICATE = ("GW-DUPLICATE-FILE",)
 
 
 def _needs_decision(record: EnvelopeRecord) -> bool:

@@ -29,6 +29,7 @@ class EnvelopeSummary:
     accepted: int
     rejected: int
     reason_details: Mapping[str, object] = field(default_factory=dict)
+    codes: tuple[str, ...] = ()  # every distinct issue code of the file and its documents, first seen first
 
 
 @dataclass(slots=True)

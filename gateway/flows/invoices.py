@@ -126,4 +126,5 @@ def _summary(ack: Acknowledgement) -> EnvelopeSummary:
     }
     if len(refused) > REASON_DOCUMENTS:
         details["more_documents"] = len(refused) - REASON_DOCUMENTS  # all of them are in the acknowledgement
-    return EnvelopeSummary(accepted, len(ack.lines) - accepted, details)
+    codes = [i.code for i in ack.file_issues] + [i.code for line in ack.lines for i in line.issues]
+    return EnvelopeSummary(accepted, len(ack.lines) - accepted, details, tuple(dict.fromkeys(codes)))

@@ -1,0 +1,65 @@
+"""The commands that only read: ``status`` and ``explain``."""
+
+from __future__ import annotations
+
+import difflib
+
+import click
+
+from gateway.cli.common import Context, common_options, console, guard, print_json, shown, usage
+from gateway.cli.render import render_status
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@common_options
+@click.pass_obj
+def status(obj: Context, as_json: bool) -> None:
+    """What the ledger holds: files per state, remittances, assigned totals, approvals.
+
+    Reads the ledger as it is: never creates nor upgrades one."""
+    from gateway.ledger import Ledger
+
+    settings = obj.settings()
+    with guard():
+        ledger = Ledger.open_for_reading(settings.ledger_url)
+        if ledger is None:
+            usage(
+                f"There is no ledger at {settings.ledger_url}: nothing was processed with this configuration "
+                f"yet, or ledger_url in {obj.config} points to the wrong place."
+            )
+        try:
+            report = ledger.status()
+        finally:
+            ledger.close()
+    data = report.to_dict()
+    if as_json:
+        print_json(data)
+    else:
+        render_status(data)
+
+
+@click.command()
+@click.argument("code")
+@common_options
+def explain(code: str) -> None:
+    """What an issue code means (GW-DUPLICATE-INVOICE, BR-CO-15…) and what it refuses."""
+    from gateway.error_codes import ERROR_CODES_DOC, load_error_codes
+
+    try:
+        codes = load_error_codes()
+    except OSError as err:
+        usage(f"Cannot read the issue codes ({ERROR_CODES_DOC}): {err.strerror or err}")
+    wanted = code.strip().upper()
+    found = codes.get(wanted)
+    if found is None:
+        close = difflib.get_close_matches(wanted, list(codes), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        usage(f"{code} is not an issue code of the gateway.{hint} Every code: {ERROR_CODES_DOC}")
+    level, meaning = found
+    refuses = {
+        "file": "refuses the whole file",
+        "document": "refuses that document",
+        "warning": "refuses nothing",
+    }
+    console.print(shown(f"{wanted} ({refuses.get(level, level)}): {meaning}"), highlight=False)
