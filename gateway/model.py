@@ -320,6 +320,22 @@ class Remittance:
 
 
 @dataclass(frozen=True, slots=True)
+class Parties:
+    """Who a remittance or an acknowledgement is between, as the formats read by people name them
+    (the XLSX and PDF bordereau, the French CSV); the machine CSV and JSON carry the client id only.
+
+    Built by the flow from the configuration (:class:`gateway.settings.ClientSettings`,
+    :class:`gateway.settings.FactorSettings`), never read from the client's file.
+    """
+
+    client_name: str
+    client_siren: str
+    factor_name: str
+    factor_siren: str
+    factor_iban: str  # the account debtors pay into (notified contracts)
+
+
+@dataclass(frozen=True, slots=True)
 class AcknowledgementLine:
     """One document (or unreadable record) of an envelope and what became of it."""
 

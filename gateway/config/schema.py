@@ -66,7 +66,12 @@ INBOUND_FORMATS = ("auto", "ubl", "cii", "csv-batch")
 #: The per-channel options each format's parser understands (its ``OPTIONS``; a test keeps the
 #: two in step, so that checking a configuration does not load the XML stack).
 FORMAT_OPTIONS: dict[str, frozenset[str]] = {"ubl": frozenset(), "cii": frozenset(), "csv-batch": frozenset()}
-OUTBOUND_FORMATS = ("csv", "json")
+#: What an outbound channel can write (``gateway.writers.outputs`` has the same lists; a test keeps
+#: them in step, so that checking a configuration does not load the writers). ``pdf`` is the
+#: bordereau de cession: the factor's remittances only.
+OUTBOUND_FORMATS = ("csv", "json", "xlsx", "csv-fr", "pdf")
+ACKNOWLEDGEMENT_FORMATS = ("csv", "json", "xlsx", "csv-fr")
+DEFAULT_OUTBOUND_FORMATS = ("csv", "json")
 READINESS = ("stable", "rename", "closed")
 DAY_COUNTS = ("ACT/360", "ACT/365")
 FACTOR_REMITTANCES_CHANNEL = "factor:remittances"
@@ -133,8 +138,24 @@ class GatewaySection(Section):
 
 class OutboundSection(Section):
     path = Folder(required=True)
-    formats = TextList(Text(choices=OUTBOUND_FORMATS), non_empty=True, load_default=OUTBOUND_FORMATS)
+    formats = TextList(Text(choices=OUTBOUND_FORMATS), non_empty=True, load_default=DEFAULT_OUTBOUND_FORMATS)
     done_marker = Flag(load_default=False)
+
+
+class AcknowledgementsSection(OutboundSection):
+    """A client's acknowledgements: every outbound format but the PDF bordereau."""
+
+    @validates_schema(skip_on_field_errors=True)
+    def _no_bordereau(self, data: dict[str, Any], **_: Any) -> None:
+        refused = [fmt for fmt in data.get("formats", ()) if fmt not in ACKNOWLEDGEMENT_FORMATS]
+        if refused:
+            allowed = " or ".join(", ".join(f'"{f}"' for f in ACKNOWLEDGEMENT_FORMATS).rsplit(", ", 1))
+            listed = ", ".join(f'"{f}"' for f in refused)
+            raise ValidationError(
+                f"{listed} is written for the factor's remittances only (the bordereau de cession, "
+                f"in [factor.remittances]); acknowledgements can be {allowed}",
+                "formats",
+            )
 
 
 def outbound_channel(channel_id: str, data: dict[str, Any]) -> OutboundChannel:
@@ -249,7 +270,7 @@ class ClientSection(Section):
     vat_id = VatId(load_default=None)
     contract = Table(ContractSection, required=True)
     inbound = ArrayOfTables(InboundSection, min_entries=1, required=True)
-    acknowledgements = Table(OutboundSection, required=True)
+    acknowledgements = Table(AcknowledgementsSection, required=True)
     debtors = ArrayOfTables(DebtorSection, load_default=list)
     # Where this client's gapless remittance numbering starts (continuing another system's).
     first_remittance_number = Whole(minimum=1, maximum=999_999_999, load_default=1)

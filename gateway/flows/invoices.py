@@ -22,11 +22,10 @@ from gateway.flows.base import EnvelopeSummary, Examination, Rendered
 from gateway.intake import Decider, Examined, examine
 from gateway.ledger import DeliveryRecord, DuplicateAssignment, EnvelopeRecord, Ledger
 from gateway.limits import Limits
-from gateway.model import Acknowledgement, Issue, Verdict
-from gateway.settings import ClientSettings, InboundChannel, OutboundChannel
+from gateway.model import Acknowledgement, Issue, Parties, Verdict
+from gateway.settings import ClientSettings, FactorSettings, InboundChannel
 from gateway.transports.base import OutboundFile
-from gateway.writers import acknowledgement as ack_writer
-from gateway.writers import remittance as remittance_writer
+from gateway.writers.outputs import acknowledgement_files, remittance_files
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +37,20 @@ class InvoiceFlow:
     KIND = "invoices"
 
     def __init__(
-        self, client: ClientSettings, channel: InboundChannel, factor: OutboundChannel, limits: Limits
+        self, client: ClientSettings, channel: InboundChannel, factor: FactorSettings, limits: Limits
     ) -> None:
         self.client = client
         self.channel = channel
         self.factor = factor
         self.limits = limits
+        # Who the documents are between, as the XLSX, French CSV and PDF name them.
+        self.parties = Parties(
+            client_name=client.name,
+            client_siren=client.siren,
+            factor_name=factor.name,
+            factor_siren=factor.siren,
+            factor_iban=factor.collection_iban,
+        )
 
     def examine(
         self, envelope_id: int, source_name: str, data: bytes | None, read_error: Issue | None, on: date
@@ -75,7 +82,7 @@ class InvoiceFlow:
     def render(self, ledger: Ledger, records: Sequence[EnvelopeRecord]) -> Rendered:
         rendered = Rendered()
         outputs = ledger.outputs([r.id for r in records])
-        acks_channel = self.client.acknowledgements
+        acks_channel, remittances_channel = self.client.acknowledgements, self.factor.remittances
         for record in records:
             stored, ack = outputs[record.id].remittance, outputs[record.id].acknowledgement
             if stored is not None:
@@ -83,23 +90,12 @@ class InvoiceFlow:
                     stored.client_id, stored.number, stored.business_date, stored.source_name,
                     stored.envelope_id, stored.lines,
                 )  # fmt: skip
-                for fmt, data in remittance_writer.write_formats(remittance, self.factor.formats).items():
-                    _add(
-                        rendered,
-                        record.id,
-                        self.factor.id,
-                        remittance_writer.file_name(remittance, fmt),
-                        data,
-                    )
+                files = remittance_files(remittance, self.parties, remittances_channel.formats)
+                for name, data in files:
+                    _add(rendered, record.id, remittances_channel.id, name, data)
                 rendered.remittances.append((remittance.client_id, remittance.number))
-            for fmt in acks_channel.formats:
-                _add(
-                    rendered,
-                    record.id,
-                    acks_channel.id,
-                    ack_writer.file_name(ack, fmt),
-                    ack_writer.write(ack, fmt),
-                )
+            for name, data in acknowledgement_files(ack, self.parties, acks_channel.formats):
+                _add(rendered, record.id, acks_channel.id, name, data)
             rendered.summaries[record.id] = _summary(ack)
         return rendered
 

@@ -60,10 +60,15 @@ def file_name(ack: Acknowledgement, fmt: str) -> str:
     characters) so the client recognises which file is answered.
     """
     check_format(fmt, FORMATS)
+    return f"{stem(ack)}.{fmt}"
+
+
+def stem(ack: Acknowledgement) -> str:
+    """The file name without its extension, shared by every format: ``ACK_ACME_00000007_batch``."""
     numbered = numbered_name("ACK", ack.client_id, "envelope id", ack.envelope_id, 8)
     base = ack.source_name.replace("\\", "/").rsplit("/", 1)[-1]
-    stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
-    return f"{numbered}_{name_part(stem, max_length=SOURCE_STEM_MAX)}.{fmt}"
+    source_stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
+    return f"{numbered}_{name_part(source_stem, max_length=SOURCE_STEM_MAX)}"
 
 
 def write(ack: Acknowledgement, fmt: str) -> bytes:

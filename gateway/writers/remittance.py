@@ -8,7 +8,7 @@ disagreement raises :class:`DeliveryError` instead of emitting a file. The
 layout is documented column by column in ``schemas/README.md``.
 
 A remittance can hold 100,000 lines, so the lines are read column by column
-(:class:`_Columns`): checks and formatting then run as a few C-level passes
+(:class:`Columns`): checks and formatting then run as a few C-level passes
 per column instead of a dozen Python calls per line.
 """
 
@@ -69,7 +69,12 @@ _ZERO = Decimal(0)
 def file_name(remittance: Remittance, fmt: str) -> str:
     """``REM_<client_id>_<number:06d>.<fmt>``, e.g. ``REM_ACME_000042.csv``."""
     check_format(fmt, FORMATS)
-    return f"{numbered_name('REM', remittance.client_id, 'remittance number', remittance.number, 6)}.{fmt}"
+    return f"{stem(remittance)}.{fmt}"
+
+
+def stem(remittance: Remittance) -> str:
+    """The file name without its extension, shared by every format: ``REM_ACME_000042``."""
+    return numbered_name("REM", remittance.client_id, "remittance number", remittance.number, 6)
 
 
 def write(remittance: Remittance, fmt: str) -> bytes:
@@ -82,8 +87,13 @@ def write_formats(remittance: Remittance, formats: Sequence[str]) -> dict[str, b
     sums checked once, however many formats are written (100,000 lines cost a second each time)."""
     for fmt in formats:
         check_format(fmt, FORMATS)
-    columns = _Columns.of(remittance)
-    _verify(remittance, columns)
+    return write_verified(remittance, verify(remittance), formats)
+
+
+def write_verified(remittance: Remittance, columns: Columns, formats: Sequence[str]) -> dict[str, bytes]:
+    """:func:`write_formats` for a caller that holds the remittance's :func:`verify` columns."""
+    for fmt in formats:
+        check_format(fmt, FORMATS)
     return {fmt: _csv(remittance, columns) if fmt == "csv" else _json(remittance, columns) for fmt in formats}
 
 
@@ -93,7 +103,7 @@ def document_type(type_code: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Columns:
+class Columns:
     """The remittance lines turned sideways: one list per field, in line order."""
 
     line_no: list[int]
@@ -111,7 +121,7 @@ class _Columns:
     preceding_invoice: list[str | None]
 
     @classmethod
-    def of(cls, remittance: Remittance) -> _Columns:
+    def of(cls, remittance: Remittance) -> Columns:
         lines = remittance.lines
 
         def column(name: str) -> list[Any]:
@@ -199,7 +209,21 @@ _TOTALS_FIELDS = (
 )
 
 
-def _verify(remittance: Remittance, columns: _Columns) -> None:
+def verify(remittance: Remittance) -> Columns:
+    """The remittance's lines as columns, once checked: every line splits into guaranteed +
+    non-guaranteed and carries the sign of its type, and the totals records equal the sums of the
+    lines, per currency. Otherwise :class:`DeliveryError` and nothing is written.
+
+    Every remittance writer (CSV, JSON, XLSX, French CSV, PDF) prints totals only after this check,
+    so the figures a person reads are the ones the back office loads; a caller writing several
+    formats verifies once and hands the columns to each writer.
+    """
+    columns = Columns.of(remittance)
+    _verify(remittance, columns)
+    return columns
+
+
+def _verify(remittance: Remittance, columns: Columns) -> None:
     problems = columns.line_problems()
     recomputed = columns.totals()
     given: dict[str, CurrencyTotals] = {}
@@ -228,7 +252,7 @@ def _pad(cells: tuple[object, ...]) -> tuple[object, ...]:
     return cells + ("",) * (_WIDTH - len(cells))
 
 
-def _csv(remittance: Remittance, columns: _Columns) -> bytes:
+def _csv(remittance: Remittance, columns: Columns) -> bytes:
     head = (
         "H",
         FORMAT_ID,
@@ -273,7 +297,7 @@ def _totals_cells(totals: CurrencyTotals) -> tuple[object, ...]:
     )
 
 
-def _json(remittance: Remittance, columns: _Columns) -> bytes:
+def _json(remittance: Remittance, columns: Columns) -> bytes:
     """One ``json.dumps`` of the whole remittance; each line a dict built from the ready columns
     (amounts already canonical strings), which costs far less than a dict per line built field by
     field from the line objects."""

@@ -186,6 +186,7 @@ def test_defaults_fill_a_minimal_configuration(write_config: WriteConfig) -> Non
     )
     assert (contract.notified, contract.currencies) == (True, ("EUR",))
     assert (client.sirets, client.vat_id) == ((), None)
+    assert client.acknowledgements.formats == ("csv", "json")
     channel = client.inbound[0]
     assert (channel.format, channel.transport.readiness, channel.transport.stable_seconds) == (
         "auto",
@@ -276,3 +277,17 @@ def test_a_ledger_url_flag_means_the_secret_file_is_not_needed(config_with: Conf
 def test_as_of_may_be_quoted(config_with: ConfigWith) -> None:
     path = config_with(('timezone = "Europe/Paris"', 'as_of = "2025-03-10"'))
     assert load_settings(path).as_of == date(2025, 3, 10)
+
+
+def test_formats_for_people_load_on_both_kinds_of_channel(config_with: ConfigWith) -> None:
+    """The factor's remittances take every format (the PDF bordereau included), a client's
+    acknowledgements every format but the PDF (refused in test_config_rules)."""
+    settings = load_settings(
+        config_with(
+            ('formats = ["csv"]', 'formats = ["csv", "json", "xlsx", "csv-fr", "pdf"]'),
+            ('formats = ["json"]', 'formats = ["xlsx", "csv-fr"]'),
+        )
+    )
+    assert settings.factor.remittances.formats == ("csv", "json", "xlsx", "csv-fr", "pdf")
+    acme = settings.client("acme")
+    assert acme is not None and acme.acknowledgements.formats == ("xlsx", "csv-fr")

@@ -230,9 +230,18 @@ RULES: list[tuple[str, list[tuple[str, str]], str, str]] = [
     ),
     (
         "outbound format",
-        [('formats = ["json"]', 'formats = ["json", "xlsx"]')],
+        [('formats = ["json"]', 'formats = ["json", "xls"]')],
         "",
-        'clients.acme.acknowledgements.formats: must be "csv" or "json" (got "xlsx")',
+        'clients.acme.acknowledgements.formats: must be "csv", "json", "xlsx", "csv-fr" or "pdf" '
+        """(got "xls"); did you mean 'xlsx'?""",
+    ),
+    (
+        "the PDF bordereau on an acknowledgements channel",
+        [('formats = ["json"]', 'formats = ["json", "xlsx", "pdf"]')],
+        "",
+        'clients.acme.acknowledgements.formats: "pdf" is written for the factor\'s remittances only (the '
+        "bordereau de cession, in [factor.remittances]); acknowledgements can be "
+        '"csv", "json", "xlsx" or "csv-fr"',
     ),
     (
         "no outbound format",

@@ -9,13 +9,16 @@ kills in the middle of the cycle, after a first batch went all the way through.
 
 The points inside the loops land in the middle of one batch:
 
-* ``deliver-between-files`` (between two renames of one delivery; 16 hits in the
-  reference run): ``:1`` after the first remittance of batch 1, ``:5`` with the
-  remittances delivered and half of the acknowledgements, ``:7`` half-way through the
-  remittance of batch 2, ``:9`` inside the acknowledgements of a batch holding a refused
-  file; ``deliver-before-dir-fsync`` (6 hits: the factor's delivery, then the client's,
-  per batch): ``:1`` with the remittances in place and no acknowledgement yet, ``:4``
-  with the last delivery of batch 2 in place and nothing recorded;
+* ``deliver-between-files`` (between two renames of one delivery; the demo writes each
+  remittance in 5 formats and each acknowledgement in 4, so a delivery of n files has n - 1
+  hits: batch 1 has 9 + 7, batch 2 has 4 + 7, batch 3 has 9 + 7, 43 hits in the reference run):
+  ``:1`` after the first file of batch 1's remittances, ``:13`` with the remittances delivered
+  and half of the acknowledgements, ``:18`` half-way through the remittance of batch 2 (its
+  XLSX and PDF not yet in place), ``:24`` inside the acknowledgements of a batch holding a
+  refused file; ``deliver-before-dir-fsync`` (6 hits: the factor's delivery, then the
+  client's, per batch): ``:1`` with the remittances in place and no acknowledgement yet, ``:4``
+  with the last delivery of batch 2 in place and nothing recorded. A restart renders the
+  undelivered files again: the XLSX and PDF must come out byte-identical too;
 * ``finalize-between-moves`` (one hit per batch): ``:1`` with one file archived and the
   other in ``work/``, ``:2`` with AV-0011 archived and the refused file's reason still a
   temporary in ``error/``, ``:3`` in bravo's batch; ``finalize-reason-before-file`` (the
@@ -56,9 +59,9 @@ KILL_POINTS = [
     "before-assign-commit:2",
     "after-assign-commit",
     "deliver-between-files",
-    "deliver-between-files:5",
-    "deliver-between-files:7",
-    "deliver-between-files:9",
+    "deliver-between-files:13",
+    "deliver-between-files:18",
+    "deliver-between-files:24",
     "deliver-before-dir-fsync",
     "deliver-before-dir-fsync:4",
     "after-deliver",
@@ -76,7 +79,7 @@ KILL_POINTS = [
 POSTGRESQL_KILL_POINTS = [
     "after-claim",
     "before-assign-commit:2",
-    "deliver-between-files:9",
+    "deliver-between-files:24",
     "after-mark-delivered",
     "finalize-between-moves:2",
     "finalize-reason-before-file",
@@ -127,7 +130,7 @@ def _reference(
         workdir = _copy(template, tmp_path_factory.mktemp(f"reference-{backend}") / "work")
         url, options = _ledger(backend, workdir, request)
         done = run_gateway(*options, "run", "--once", cwd=workdir)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == 1, done.stderr  # the samples hold refused documents
         references[backend] = dump_ledger(url), dump_files(workdir)
     return references[backend]
 
@@ -167,7 +170,8 @@ def test_kill_then_restart_reaches_the_uninterrupted_ledger(
     assert killed.returncode == -signal.SIGKILL, f"{point} was not reached: {killed.stdout}{killed.stderr}"
 
     resumed = run_gateway(*options, "run", "--once", cwd=workdir)
-    assert resumed.returncode == 0, resumed.stderr
+    # 1 when the resumed cycle itself finished refused documents, 0 when the killed run had; never 3.
+    assert resumed.returncode in (0, 1), resumed.stderr
 
     ledger, files = dump_ledger(url), dump_files(workdir)
     assert ledger == expected_ledger
