@@ -59,9 +59,7 @@ class Pipeline:
         self.node = this_process()  # how this process signs its channel leases
         self.stopping = threading.Event()  # set by the daemon: finish the current batch, then stop
         self.flows: dict[str, Flow] = {
-            route.channel.id: FLOWS[route.channel.kind](
-                route.client, route.channel, settings.factor.remittances, limits
-            )
+            route.channel.id: FLOWS[route.channel.kind](route.client, route.channel, settings.factor, limits)
             for route in self.inbound
         }
         self.batches = Batches(settings, ledger, self.outbound, self.flows, limits)
@@ -72,13 +70,13 @@ class Pipeline:
     # -- the cycle ---------------------------------------------------------------
 
     def observe(self) -> float:
-        """Take a first look at every inbox (readiness rules need two looks some seconds apart);
-        returns how long to wait before a cycle can take the files seen now."""
+        """Take a first look at every inbox (every readiness rule waits until a file has been
+        quiet for ``stable_seconds``, which takes two looks); returns how long to wait before a
+        cycle can take the files seen now (0 when none is settling)."""
         wait = 0.0
         for route in self.inbound:
             route.transport.scan()
-            if route.channel.transport.readiness == "stable":
-                wait = max(wait, route.channel.transport.stable_seconds)
+            wait = max(wait, route.transport.settling())
         return wait
 
     def run_cycle(self) -> CycleReport:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import signal
 import threading
 import time
@@ -36,7 +37,8 @@ SCAN_JOB = "scan"
 
 
 class ScanScheduler:
-    """Runs ``pipeline.run_cycle`` every ``scan_interval_seconds`` and whenever an inbox stirs."""
+    """Runs ``pipeline.run_cycle`` every ``scan_interval_seconds``, whenever an inbox stirs, and when
+    a file the last scan saw settling may have become ready."""
 
     def __init__(
         self, pipeline: Pipeline, settings: Settings, on_report: Callable[[CycleReport], None]
@@ -76,7 +78,13 @@ class ScanScheduler:
             ).start()
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self._scheduler.start()
+            log.info(
+                "gateway started: watching %d inbound channel(s), a scan every %g s; SIGTERM or Ctrl-C "
+                "stops it after the current batch",
+                len(self._pipeline.inbound),
+                self._interval,
+            )
+            self._scheduler.start()  # blocks until shutdown (BlockingScheduler)
             # shutdown(wait=False) returns at once: the cycle under way still holds channels and
             # the ledger, which the caller closes as soon as we return. Wait for it to end (it
             # stops after its current batch); signals stay ours meanwhile, a second one only
@@ -118,11 +126,21 @@ class ScanScheduler:
                 return
 
     def _watch(self, route: InboundRoute) -> None:
+        # Every readiness rule waits until a file has been unchanged for stable_seconds, so a file
+        # seen arriving, or seen settling by the last scan, may be ready well before the next
+        # periodic cycle: look again then (the cycle the arrival wakes may not have scanned yet
+        # when the settling time is read, hence both).
+        arrived_wait = route.channel.transport.stable_seconds + 0.1
+        look_again = math.inf
         while not self._stopping.is_set():
+            settling = route.transport.settling() or math.inf
+            timeout = min(self._interval, settling, look_again)
             started = time.monotonic()
-            route.transport.wait(self._interval)
+            route.transport.wait(timeout)
             # An early return means the watcher saw a file arrive; a full wait is just the timeout.
-            if time.monotonic() - started < self._interval * 0.95 and not self._stopping.is_set():
+            early = time.monotonic() - started < timeout * 0.95
+            look_again = arrived_wait if early else math.inf
+            if (early or timeout < self._interval) and not self._stopping.is_set():
                 self.wake()
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:

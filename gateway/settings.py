@@ -52,8 +52,11 @@ class LocalFolderSettings:
     Outbound: files are delivered into ``root``."""
 
     root: Path
-    readiness: str = "stable"  # "stable" (size+mtime unchanged), "rename" (ignore *.part/*.tmp/dot files)
-    # or "closed" (closed after its last write, seen by the watcher; else as "stable")
+    # inbound, when a file is complete (see gateway.transports.local.inbox_scan): "stable" (size+mtime
+    # unchanged), "rename" (written as *.part/*.tmp/dot file, then renamed) or "closed" (closed after its
+    # last write, seen by the watcher; else as "stable"); under every rule only once unchanged for
+    # stable_seconds (after the close, under "closed")
+    readiness: str = "stable"
     stable_seconds: float = 2.0
     done_marker: bool = False  # outbound: write NAME.done after NAME
     # inbound: a file left in the inbox (hidden, temporary name, folder, empty) unchanged this long

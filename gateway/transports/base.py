@@ -8,7 +8,8 @@ Inbound life of a file::
 
     acquire() -> bool            take the channel for this process (one process per channel folder)
     scan()  -> [Entry]           what is complete and waiting (readiness rules applied);
-                                 ignored() then lists what stays in the inbox and why
+                                 ignored() then lists what stays in the inbox and why;
+                                 settling() how long until what still settles may be ready
     claim(entry) -> Entry        take it (local: rename inbox/ -> work/); ClaimLost if gone
     read(entry)  -> bytes        its content (capped by Limits.max_file_bytes)
     finalize(entry, outcome)     after the ledger commit: archive/YYYY/MM/DD/ or error/ + .reason.json
@@ -35,20 +36,31 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from gateway.transports.names import display_name
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A file seen on a channel.
 
-    ``name`` is the file's path relative to the inbox (sanitised, ``/``
-    separated); ``size`` and ``mtime_ns`` come from the listing. Together
-    with the channel they form the transport idempotency key.
+    ``name`` is the name the file is kept under (safe, see
+    :func:`gateway.transports.names.stored_name`); ``size`` and ``mtime_ns`` come
+    from the listing. Together with the channel they form the transport idempotency
+    key. ``sent_name`` is the name as the client sent it, when it differs from
+    ``name`` (raw: it may hold anything; show it through ``display_name``). A file
+    recovered from ``work/`` after a crash no longer knows it.
     """
 
     channel: str
     name: str
     size: int
     mtime_ns: int
+    sent_name: str | None = None
+
+    @property
+    def shown_name(self) -> str:
+        """The name people see (ledger, acknowledgement, reports): as sent, escaped if need be."""
+        return display_name(self.sent_name) if self.sent_name is not None else self.name
 
     @property
     def transport_key(self) -> str:
@@ -85,6 +97,15 @@ class IgnoredFile:
 
 
 @dataclass(frozen=True, slots=True)
+class KeptFile:
+    """Where a taken file is now: ``area`` is ``work``, ``archive`` or ``error``; ``location`` the
+    path under the channel root, for people (``archive/2025/03/10/x.csv``)."""
+
+    area: str
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundFile:
     name: str
     data: bytes
@@ -110,6 +131,11 @@ class InboundTransport(Protocol):
         """What the last :meth:`scan` saw in the inbox and left there (see :class:`IgnoredFile`)."""
         ...
 
+    def settling(self) -> float:
+        """Seconds after the last :meth:`scan` until the files it left waiting for quiet (still
+        being written, or just arrived) could be ready if unchanged; 0 when none waits."""
+        ...
+
     def recover(self) -> list[Entry]:
         """Claimed and never finalised, oldest first; :class:`TransportError` unless acquired."""
         ...
@@ -127,6 +153,15 @@ class InboundTransport(Protocol):
         ...
 
     def finalize(self, entries: Sequence[tuple[Entry, Finalization]]) -> None: ...
+
+    def kept(self, name: str, size: int, day: date | None) -> list[KeptFile]:
+        """Where a file taken under ``name`` (``size`` bytes, finalised on ``day``) is now: in
+        ``work/``, the archive of that day or ``error/`` (``name`` or its ``name.N`` clash copies)."""
+        ...
+
+    def read_kept(self, kept: KeptFile, max_bytes: int) -> bytes:
+        """The bytes of a kept file (``gateway replay``); :class:`LimitExceeded` above ``max_bytes``."""
+        ...
 
     def wait(self, timeout: float) -> None:
         """Sleep up to ``timeout`` seconds, returning early if something arrived (a hint only)."""

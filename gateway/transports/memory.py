@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from gateway.errors import ClaimLost, DeliveryError, LimitExceeded, TransportError
-from gateway.transports.base import Entry, Finalization, IgnoredFile, OutboundFile, Outcome
+from gateway.transports.base import Entry, Finalization, IgnoredFile, KeptFile, OutboundFile, Outcome
 from gateway.transports.channel_lock import POLL_SECONDS, this_process
-from gateway.transports.names import quarantine_name, safe_name
+from gateway.transports.local.files import is_clash_copy
+from gateway.transports.names import safe_name, sent_name, stored_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,17 +107,21 @@ class MemoryInbound:
         return Entry(self.channel, name, len(data), self.folders.inbox[name].mtime_ns)
 
     def scan(self) -> list[Entry]:
-        """Every inbox file (a drop is complete at once); unsafe names go to ``errors``."""
-        for raw in [n for n in self.folders.inbox if safe_name(n) != n]:
-            file = self.folders.inbox.pop(raw)
-            reason: dict[str, object] = {"code": "GW-FILE-NAME-UNSAFE", "name": repr(raw)}
-            self._park(safe_name(raw) or quarantine_name(raw), file, reason, None)
-        entries = [Entry(self.channel, n, len(f.data), f.mtime_ns) for n, f in self.folders.inbox.items()]
+        """Every inbox file (a drop is complete at once), under the name it is kept under
+        (:func:`stored_name`; the name as sent rides along in ``sent_name``)."""
+        entries = []
+        for raw, file in self.folders.inbox.items():
+            name = stored_name(raw)
+            entries.append(Entry(self.channel, name, len(file.data), file.mtime_ns, sent_name(raw, name)))
         return sorted(entries, key=lambda e: (e.mtime_ns, e.name))
 
     def ignored(self) -> list[IgnoredFile]:
-        """Nothing: a drop is complete at once, and unsafe names are parked by :meth:`scan`."""
+        """Nothing: a drop is complete at once."""
         return []
+
+    def settling(self) -> float:
+        """Nothing settles: a drop is complete at once."""
+        return 0.0
 
     def recover(self) -> list[Entry]:
         if self.folders.lock.holder() is not self:
@@ -127,11 +132,14 @@ class MemoryInbound:
     def claim(self, entry: Entry) -> Entry:
         if entry.name in self.folders.work:
             raise ClaimLost(f"{entry.name} is still in work/ from an earlier claim; it stays in the inbox")
-        file = self.folders.inbox.pop(entry.name, None)
+        raw = entry.sent_name
+        if raw is None:  # kept under its own name, perhaps typed with decomposed accents
+            raw = next((n for n in self.folders.inbox if stored_name(n) == entry.name), entry.name)
+        file = self.folders.inbox.pop(raw, None)
         if file is None:
-            raise ClaimLost(f"{entry.name} is no longer in the inbox")
+            raise ClaimLost(f"{entry.shown_name} is no longer in the inbox")
         self.folders.work[entry.name] = file
-        return Entry(self.channel, entry.name, len(file.data), file.mtime_ns)
+        return Entry(self.channel, entry.name, len(file.data), file.mtime_ns, entry.sent_name)
 
     def read(self, entry: Entry, max_bytes: int) -> bytes:
         file = self.folders.work.get(entry.name)
@@ -162,6 +170,31 @@ class MemoryInbound:
                 self._park(entry.name, file, reason, finalization.business_date)
         if missing:
             raise TransportError(f"not in work/, cannot finalise: {', '.join(missing)}")
+
+    def kept(self, name: str, size: int, day: date | None) -> list[KeptFile]:
+        found = []
+        claimed = self.folders.work.get(name)
+        if claimed is not None and len(claimed.data) == size:
+            found.append(KeptFile("work", f"work/{name}"))
+        for area, folder in (("archive", self.folders.archive), ("error", self.folders.error)):
+            for candidate, file in folder.items():
+                if is_clash_copy(candidate, name) and len(file.data) == size:
+                    if area == "archive" and day is not None and file.business_date != day:
+                        continue
+                    found.append(KeptFile(area, f"{area}/{candidate}"))
+        return found
+
+    def read_kept(self, kept: KeptFile, max_bytes: int) -> bytes:
+        area, _, name = kept.location.partition("/")
+        folders = {"work": self.folders.work, "archive": self.folders.archive, "error": self.folders.error}
+        file = folders.get(area, {}).get(name)
+        if file is None:
+            raise TransportError(f"{self.channel}: {kept.location} is no longer there")
+        if len(file.data) > max_bytes:
+            raise LimitExceeded(
+                f"{kept.location} is larger than {max_bytes:,} bytes", code="GW-FILE-TOO-LARGE"
+            )
+        return file.data
 
     def _park(self, name: str, file: StoredFile, reason: dict[str, object], day: date | None) -> None:
         parked = StoredFile(file.data, file.mtime_ns, day, reason)

@@ -26,6 +26,7 @@ from gateway.transports.base import (
 )
 from gateway.transports.local import LocalFolderInbound, LocalFolderOutbound
 from gateway.transports.memory import MemoryFolders, MemoryInbound, MemoryOutbound
+from gateway.transports.names import safe_name
 
 DAY = date(2025, 3, 10)
 CHANNEL = "acme-in"
@@ -75,7 +76,10 @@ class LocalHarness:
     root: Path
 
     def open(self) -> InboundTransport:
-        return LocalFolderInbound(CHANNEL, LocalFolderSettings(root=self.root / "in", readiness="rename"))
+        # No quiet time asked (stable_seconds 0): a file renamed in is taken at first sight unless
+        # its mtime is in the future, as the memory transport takes a drop at once.
+        settings = LocalFolderSettings(root=self.root / "in", readiness="rename", stable_seconds=0.0)
+        return LocalFolderInbound(CHANNEL, settings)
 
     def drop(self, name: str, data: bytes, mtime_ns: int | None = None) -> None:
         inbox = self.root / "in" / "inbox"
@@ -123,7 +127,7 @@ def _archive(day: date = DAY) -> Finalization:
 
 
 def test_transports_round_trip_oldest_first(harness: Harness) -> None:
-    harness.drop("newer.csv", b"new;1\n", mtime_ns=2_000_000_000_000_000_000)
+    harness.drop("newer.csv", b"new;1\n", mtime_ns=1_500_000_000_000_000_000)  # in the past: 2017
     harness.drop("older.xml", b"<old/>", mtime_ns=1_000_000_000_000_000_000)
     transport = harness.open()
     assert transport.acquire()
@@ -203,6 +207,33 @@ def test_transports_same_name_twice_gets_a_suffix_never_overwrites(harness: Harn
     }
 
 
+def test_transports_say_where_a_taken_file_is_kept_and_read_it_back(harness: Harness) -> None:
+    transport = harness.open()
+    for content in (b"one", b"twotwo", b"three"):
+        harness.drop("d.csv", content)
+        [entry] = transport.scan()
+        transport.finalize([(transport.claim(entry), _archive())])
+    harness.drop("d.csv", b"four")
+    [entry] = transport.scan()
+    transport.finalize([(transport.claim(entry), Finalization(Outcome.REJECTED, DAY, {"code": "X"}))])
+    harness.drop("d.csv", b"fiver")
+    [entry] = transport.scan()
+    claimed = transport.claim(entry)
+
+    def found(size: int) -> list[tuple[str, bytes]]:
+        return [(k.area, transport.read_kept(k, 100)) for k in transport.kept("d.csv", size, DAY)]
+
+    assert found(3) == [("archive", b"one")]
+    assert found(6) == [("archive", b"twotwo")]
+    assert found(5) == [("work", b"fiver"), ("archive", b"three")]
+    assert found(4) == [("error", b"four")]
+    assert transport.kept("d.csv", 3, date(2025, 3, 11)) == []
+    assert transport.kept("other.csv", 3, DAY) == []
+    with pytest.raises(LimitExceeded):
+        transport.read_kept(transport.kept("d.csv", 6, DAY)[0], 5)
+    transport.finalize([(claimed, _archive())])
+
+
 def test_transports_suffixed_names_in_one_batch_do_not_collide(harness: Harness) -> None:
     transport = harness.open()
     harness.drop("g.csv", b"earlier")
@@ -242,26 +273,37 @@ def test_transports_finalize_moves_the_others_when_one_is_missing(harness: Harne
     assert harness.archived(DAY) == {"here.csv": b"1"}
 
 
-def test_transports_hostile_names_are_parked_never_processed(harness: Harness) -> None:
-    hostile = [
+def test_transports_take_every_name_under_a_safe_name_and_keep_the_sent_one(harness: Harness) -> None:
+    taken_as_they_are = ["Facture 2025-001 (copie).pdf", "Relevé.csv"]
+    stand_ins = [
+        "Relevé d'avoirs.csv",
+        "Facture N°123.xml",
+        "export&co.csv",
         "CON.csv",
-        "evil\x1b[31m.csv",
         "-rf.csv",
-        "x" * 210 + ".csv",
-        "facture\u202egpj.exe",
         "trailing. ",
     ]
-    for number, name in enumerate(hostile):
-        harness.drop(name, f"payload {number}".encode())
-    harness.drop("fine.csv", b"ok")
+    refused = ["evil\x1b[31m.csv", "x" * 210 + ".csv", "facture\u202egpj.exe", "a..b.csv"]
+    names = taken_as_they_are + stand_ins + refused
+    for number, name in enumerate(names):
+        harness.drop(name, f"payload {number}".encode(), mtime_ns=1_000_000_000 * (number + 1))
     transport = harness.open()
-    assert [e.name for e in transport.scan()] == ["fine.csv"]
-    parked = harness.errors()
-    assert sorted(data for data, _ in parked.values()) == sorted(f"payload {n}".encode() for n in range(6))
-    for name, (_, reason) in parked.items():
-        assert reason["code"] == "GW-FILE-NAME-UNSAFE"
-        assert name.startswith("refused-name-")
-    assert sorted(str(reason["name"]) for _, reason in parked.values()) == sorted(repr(n) for n in hostile)
+    entries = transport.scan()
+    assert [e.sent_name if e.sent_name is not None else e.name for e in entries] == names
+    assert all(safe_name(e.name) == e.name for e in entries)
+    assert len({e.name for e in entries}) == len(names)
+    assert [e.name for e in entries[:2]] == taken_as_they_are and all(
+        e.sent_name is None for e in entries[:2]
+    )
+    assert all(e.name.startswith("refused-name-") for e in entries[len(names) - len(refused) :])
+    assert [e.shown_name for e in entries][:8] == names[:8]
+    assert "\x1b" not in entries[8].shown_name and "\\x1b" in entries[8].shown_name
+    for number, entry in enumerate(entries):
+        claimed = transport.claim(entry)
+        assert (claimed.name, claimed.sent_name) == (entry.name, entry.sent_name)
+        assert transport.read(claimed, 100) == f"payload {number}".encode()
+    assert harness.inbox_names() == set()
+    assert harness.errors() == {}
 
 
 def test_transports_outbound_never_overwrites_and_accepts_identical_redelivery(harness: Harness) -> None:

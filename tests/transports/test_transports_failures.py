@@ -44,7 +44,8 @@ def _hidden(folder: Path) -> list[str]:
 
 @pytest.fixture
 def renamed(tmp_path: Path) -> Iterator[LocalFolderInbound]:
-    transport = LocalFolderInbound("acme", LocalFolderSettings(tmp_path / "in", "rename"))
+    # no quiet time asked: a file renamed in is taken at first sight
+    transport = LocalFolderInbound("acme", LocalFolderSettings(tmp_path / "in", "rename", 0.0))
     yield transport
     transport.close()
 
@@ -81,12 +82,12 @@ def test_error_area_that_is_a_file_keeps_the_rejected_in_work(
     assert os.listdir(renamed.archive / "2025" / "03" / "10") == ["good.csv"]
 
 
-def test_unsafe_name_that_cannot_be_parked_stays_in_the_inbox(renamed: LocalFolderInbound) -> None:
-    (renamed.inbox / "-rf.csv").write_bytes(b"hostile")
+def test_a_symlink_that_cannot_be_parked_stays_in_the_inbox(renamed: LocalFolderInbound) -> None:
+    (renamed.inbox / "link.csv").symlink_to("/etc/passwd")
     shutil.rmtree(renamed.error)
-    with pytest.raises(TransportError, match=r"cannot move '-rf\.csv' from .* does not exist"):
+    with pytest.raises(TransportError, match=r"cannot move 'link\.csv' from .* does not exist"):
         renamed.scan()
-    assert os.listdir(renamed.inbox) == ["-rf.csv"]
+    assert os.listdir(renamed.inbox) == ["link.csv"]
 
 
 def test_inbox_folder_removed(renamed: LocalFolderInbound) -> None:
@@ -178,7 +179,7 @@ def test_full_output_folder(tiny_disk: Path, count: int) -> None:
 
 
 def test_full_error_area_keeps_the_file_in_work(tiny_disk: Path) -> None:
-    transport = LocalFolderInbound("acme", LocalFolderSettings(tiny_disk / "in", "rename"))
+    transport = LocalFolderInbound("acme", LocalFolderSettings(tiny_disk / "in", "rename", 0.0))
     [bad] = _claimed(transport, "bad.csv")
     _fill(tiny_disk)
     full = r"cannot write the reason for bad\.csv into .*error: No space left on device"

@@ -145,7 +145,8 @@ def test_local_empty_file_that_gets_content_waits_as_usual(
 
 
 def test_local_empty_file_under_rename_is_taken_at_once(tmp_path: Path) -> None:
-    transport = LocalFolderInbound("acme", LocalFolderSettings(tmp_path, "rename"))
+    """Without waiting ``empty_after_seconds``: the rename said it was complete."""
+    transport = LocalFolderInbound("acme", LocalFolderSettings(tmp_path, "rename", 0.0))
     (transport.inbox / "empty.csv").touch()
     assert [e.size for e in transport.scan()] == [0]
     transport.close()

@@ -48,7 +48,8 @@ def stable(tmp_path: Path, clock: FakeClock) -> Iterator[LocalFolderInbound]:
 
 @pytest.fixture
 def renamed(tmp_path: Path) -> Iterator[LocalFolderInbound]:
-    transport = LocalFolderInbound("acme", LocalFolderSettings(tmp_path, "rename"))
+    # no quiet time asked: a file renamed in is taken at first sight
+    transport = LocalFolderInbound("acme", LocalFolderSettings(tmp_path, "rename", 0.0))
     yield transport
     transport.close()
 
@@ -303,22 +304,24 @@ def test_local_wait_falls_back_to_sleeping_when_the_watcher_cannot_start(
     transport.close()
 
 
-def test_local_closed_file_is_ready_at_once_while_an_open_one_waits(tmp_path: Path, clock: FakeClock) -> None:
+def test_local_closed_file_is_taken_stable_seconds_after_its_close_not_at_it(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """A close is not "complete" by itself (a writer may close after every line): the file must
+    then stay unchanged for ``stable_seconds``. The old rule took it at the close."""
     transport = LocalFolderInbound("acme", LocalFolderSettings(tmp_path, "closed", 2.0), clock=clock)
     try:
         transport.wait(0.01)  # starts the watcher, as the daemon does
-        still_open = (transport.inbox / "uploading.xml").open("wb")
-        still_open.write(b"<Invoice>")
-        still_open.flush()
         with (transport.inbox / "done.xml").open("wb") as handle:
             handle.write(b"<Invoice/>")
-        deadline = time.monotonic() + 5
-        names: list[str] = []
-        while time.monotonic() < deadline and "done.xml" not in names:
-            names = [e.name for e in transport.scan()]  # the fake clock never moves: no "stable" path
-            time.sleep(0.02)
-        assert names == ["done.xml"]
-        still_open.close()
+        deadline = time.monotonic() + 1.5  # long enough for the close event to be noted
+        while time.monotonic() < deadline:
+            assert transport.scan() == []  # the fake clock stands still: no quiet time yet
+            time.sleep(0.05)
+        clock.advance(1.0)
+        assert transport.scan() == []
+        clock.advance(3.0)  # quiet for 2 s after the close (noted up to ~1.5 s after the write)
+        assert [e.name for e in transport.scan()] == ["done.xml"]
     finally:
         transport.close()
 

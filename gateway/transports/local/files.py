@@ -97,6 +97,11 @@ def free_name(directory: Path, name: str, planned: Collection[Path] = ()) -> str
     return candidate
 
 
+def is_clash_copy(candidate: str, name: str) -> bool:
+    """``name`` itself or one of the ``name.N`` that :func:`free_name` gives on a clash."""
+    return candidate == name or (candidate.startswith(f"{name}.") and candidate[len(name) + 1 :].isdigit())
+
+
 def make_folders(top: Path, folder: Path) -> list[Path]:
     """Create ``folder`` under ``top``; the parents whose listing changed (to fsync)."""
     changed: list[Path] = []

@@ -10,22 +10,34 @@ the few steps that touch ``work/``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import stat
 import time
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 from gateway.errors import ClaimLost, LimitExceeded, TransportError
 from gateway.settings import LocalFolderSettings
-from gateway.transports.base import Entry, Finalization, IgnoredFile
+from gateway.transports.base import Entry, Finalization, IgnoredFile, KeptFile
 from gateway.transports.channel_lock import LOCK_NAME, FolderLock
-from gateway.transports.local.files import remove_quietly, write_file
+from gateway.transports.local.files import free_name, is_clash_copy, remove_quietly, write_file
 from gateway.transports.local.inbox_scan import InboxScan
 from gateway.transports.local.outcomes import OutcomeFolders
 from gateway.transports.local.watcher import InboxWatcher
-from gateway.transports.names import checked_name, safe_name
+from gateway.transports.names import (
+    checked_name,
+    display_name,
+    name_refusal,
+    safe_name,
+    sent_name,
+    stored_name,
+)
 from gateway.transports.os_errors import failing_as
+
+log = logging.getLogger(__name__)
 
 
 class LocalFolderInbound:
@@ -90,17 +102,33 @@ class LocalFolderInbound:
         """What the last :meth:`scan` left in the inbox, and why, by name."""
         return self._scan.ignored()
 
+    def settling(self) -> float:
+        """Seconds after the last :meth:`scan` until the files it saw waiting for quiet could be
+        ready (0 when none waits; see :meth:`.InboxScan.settling`)."""
+        return self._scan.settling()
+
     # -- claim, recover, read ------------------------------------------------------
 
     def claim(self, entry: Entry) -> Entry:
-        """Rename the file into ``work/``; :class:`ClaimLost` if it is gone (another worker was faster)
-        or if a file of that name is still in ``work/`` (it is left in the inbox for a later cycle).
+        """Rename the file into ``work/``; :class:`ClaimLost` if it is gone (another worker was faster),
+        if a file of that name is still in ``work/`` (it is left in the inbox for a later cycle), or
+        if it changed since the scan judged it ready (it is put back into the inbox).
+
+        Changed: the size or mtime seen right after the move differ from the scan's ``entry``: its
+        writer wrote again after the quiet time. Processing it could take it half-written, under a
+        transport key (name, size, mtime) that is not the one judged ready; so the move is undone
+        (renamed back, never over a new file of that name: then under a free ``NAME.1`` name),
+        logged as a WARNING, and its quiet time starts again at the next scan. This narrows the
+        window to the instant of the move; a writer that still holds the file open and writes
+        into it after the move is not seen (nothing on disk tells it), but it had then been
+        silent for the whole quiet time before.
 
         The two-step check then rename leaves a tiny window in which a second worker could
         claim a *new* file of the same name; channels are polled by one worker at a time.
         """
         name = checked_name(entry.name)
-        source, target = self.inbox / self._scan.disk_name(name), self.work / name
+        raw = entry.sent_name if entry.sent_name is not None else self._scan.disk_name(name)
+        source, target = self.inbox / raw, self.work / name
         if os.path.lexists(target):
             raise ClaimLost(f"{name} is still in work/ from an earlier claim; it stays in the inbox")
         with self._failing(f"cannot claim {name} into {self.work}"):
@@ -112,7 +140,31 @@ class LocalFolderInbound:
                 raise ClaimLost(f"{name} is no longer in the inbox") from None
             self._scan.forget(name)
             info = target.stat(follow_symlinks=False)
-        return Entry(self.channel, name, info.st_size, info.st_mtime_ns)
+        if (info.st_size, info.st_mtime_ns) != (entry.size, entry.mtime_ns):
+            self._put_back(entry, source, target, info)
+        return Entry(self.channel, name, info.st_size, info.st_mtime_ns, entry.sent_name)
+
+    def _put_back(self, entry: Entry, source: Path, target: Path, info: os.stat_result) -> NoReturn:
+        """Undo the claim of a file that changed since the scan judged it ready (see :meth:`claim`)."""
+        with self._failing(f"cannot put {entry.name} back into the inbox (it changed after its scan)"):
+            back = source
+            if os.path.lexists(back):  # a new file took the name meanwhile: never overwrite it
+                back = self.inbox / free_name(self.inbox, source.name)
+            os.rename(target, back)
+        self._scan.put_back(back.name, info)
+        log.warning(
+            "%s: %s changed after it was judged ready (%d bytes, mtime %d ns; then %d bytes, mtime %d ns): "
+            "its writer is still writing; put back into the inbox%s, to be taken once unchanged for %g s",
+            self.channel,
+            entry.name,
+            entry.size,
+            entry.mtime_ns,
+            info.st_size,
+            info.st_mtime_ns,
+            "" if back == source else f" as {back.name!r}",
+            self.settings.stable_seconds,
+        )
+        raise ClaimLost(f"{entry.name} changed after it was judged ready; put back into the inbox")
 
     def recover(self) -> list[Entry]:
         """Files claimed earlier and never finalised (a crash): to resume, oldest first.
@@ -178,8 +230,12 @@ class LocalFolderInbound:
         """Put a file into the inbox as a well-behaved client does: written and synced under a
         hidden temporary name, then renamed in complete (``ingest``, the demo). Never replaces a
         file already waiting under that name."""
-        target = self.inbox / checked_name(name)
-        temporary = self.inbox / f".{name}.deposit-{os.getpid()}.part"
+        refusal = name_refusal(name)
+        if refusal is not None:
+            shown = display_name(name)
+            raise TransportError(f"{self.channel}: {shown} cannot be put into the inbox: {refusal}")
+        target = self.inbox / name
+        temporary = self.inbox / f".{stored_name(name)}.deposit-{os.getpid()}.part"
         with self._failing(f"cannot put {name} into {self.inbox}"):
             if os.path.lexists(target):
                 raise TransportError(f"{self.channel}: {name} is already waiting in {self.inbox}")
@@ -191,7 +247,42 @@ class LocalFolderInbound:
             finally:
                 remove_quietly(temporary)
             info = target.stat()
-        return Entry(self.channel, name, info.st_size, info.st_mtime_ns)
+        kept = stored_name(name)
+        return Entry(self.channel, kept, info.st_size, info.st_mtime_ns, sent_name(name, kept))
+
+    # -- what became of a file (gateway show, gateway replay) -----------------------------
+
+    def kept(self, name: str, size: int, day: date | None) -> list[KeptFile]:
+        checked_name(name)
+        places = [("work", self.work), ("error", self.error)]
+        if day is not None:
+            places.insert(1, ("archive", self.archive / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"))
+        found: list[KeptFile] = []
+        root = self.work.parent
+        with self._failing(f"cannot look for {name}"):
+            for area, folder in places:
+                if not folder.is_dir():
+                    continue
+                with os.scandir(folder) as listing:
+                    for item in sorted(listing, key=lambda i: i.name):
+                        if (area != "work" or item.name == name) and is_clash_copy(item.name, name):
+                            info = item.stat(follow_symlinks=False)
+                            if stat.S_ISREG(info.st_mode) and info.st_size == size:
+                                found.append(KeptFile(area, Path(item.path).relative_to(root).as_posix()))
+        return found
+
+    def read_kept(self, kept: KeptFile, max_bytes: int) -> bytes:
+        parts = kept.location.split("/")
+        if parts[0] not in ("work", "archive", "error") or any(checked_name(p) != p for p in parts):
+            raise TransportError(f"{self.channel}: {kept.location!r} is not a place of this channel")
+        path = self.work.parent.joinpath(*parts)
+        with self._failing(f"cannot read {kept.location}"):
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as handle:
+                data = handle.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise _too_large(kept.location, max_bytes)
+        return data
 
     # -- finalize, wait, close -----------------------------------------------------------
 
