@@ -26,6 +26,7 @@ from gateway.parsers import size_limit
 from gateway.parsers.base import SNIFF_BYTES
 from gateway.settings import ClientSettings, InboundChannel, Settings
 from gateway.transports.base import Entry, Finalization, InboundTransport, OutboundTransport, Outcome
+from gateway.transports.names import is_refused_stand_in, name_refusal
 
 log = logging.getLogger(__name__)
 
@@ -182,17 +183,17 @@ class Batches:
     def process(self, route: InboundRoute, entries: Sequence[Entry], report: CycleReport) -> None:
         bdate = report.business_date
         registered = self.ledger.register_envelopes(
-            route.client.id, route.channel.id, [(e.transport_key, e.name) for e in entries]
+            route.client.id, route.channel.id, [(e.transport_key, e.shown_name) for e in entries]
         )
         failpoint("after-register")
-        for entry, record in zip(entries, registered, strict=True):
+        for record in registered:
             if record.state is EnvelopeState.RECEIVED and not record.attempts:
                 log.info(
                     "%s: %s received as envelope %d",
                     route.channel.id,
-                    entry.name,
+                    record.source_name,
                     record.id,
-                    extra={"channel": route.channel.id, "file": entry.name, "envelope": record.id},
+                    extra={"channel": route.channel.id, "file": record.source_name, "envelope": record.id},
                 )
         ids = [r.id for r in registered]
         report.files += len(ids)
@@ -218,10 +219,10 @@ class Batches:
         examined: list[Examination] = []
         for entry, record in pairs:
             try:
-                data, read_error = self._read(route, entry)
+                data, read_error = self._read(route, entry, record)
                 examined.append(flow.examine(record.id, record.source_name, data, read_error, bdate))
             except Exception as err:  # a bug or an environment fault on one file: others go on
-                log.exception("%s: examining %s failed", route.channel.id, entry.name)
+                log.exception("%s: examining %s failed", route.channel.id, record.source_name)
                 self.ledger.mark_failed(record.id, "GW-INTERNAL", _internal_message(err))
         if not examined:
             return
@@ -251,8 +252,19 @@ class Batches:
         log.error("%s: %s could not be decided: %s", route.channel.id, item.source_name, err, exc_info=err)
         self.ledger.mark_failed(item.envelope_id, "GW-INTERNAL", _internal_message(err))
 
-    def _read(self, route: InboundRoute, entry: Entry) -> tuple[bytes | None, Issue | None]:
-        """The claimed file's bytes, or why they were not read (too large for its format)."""
+    def _read(
+        self, route: InboundRoute, entry: Entry, record: EnvelopeRecord
+    ) -> tuple[bytes | None, Issue | None]:
+        """The claimed file's bytes, or why they were not read (a name that cannot be taken, too
+        large for its format)."""
+        if is_refused_stand_in(entry.name):
+            why = name_refusal(entry.sent_name) if entry.sent_name is not None else None
+            return None, Issue(
+                "GW-FILE-NAME-UNSAFE",
+                f"The file name {record.source_name} cannot be taken: "
+                f"{why or 'it holds control characters, a path separator or .., or is too long'}. "
+                "The file was not read; rename it and send it again.",
+            )
         try:
             limit = self.limits.max_file_bytes
             if entry.size > min(self.limits.max_xml_bytes, limit):
@@ -260,8 +272,8 @@ class Batches:
                 limit = size_limit(head, entry.name, self.limits, route.channel.format)
             if entry.size > limit:  # refused from its size: never read whole into memory
                 raise LimitExceeded(
-                    f"{entry.name} is {entry.size:,} bytes; the gateway takes at most {limit:,} bytes for a "
-                    "file of this format. Split it into smaller files.",
+                    f"{record.source_name} is {entry.size:,} bytes; the gateway takes at most {limit:,} "
+                    "bytes for a file of this format. Split it into smaller files.",
                     code="GW-FILE-TOO-LARGE",
                 )
             return route.transport.read(entry, limit), None
@@ -305,7 +317,8 @@ class Batches:
                 # same file was put back. Keep it, out of the inbox, with the reason.
                 moves.append((entry, Finalization(Outcome.REJECTED, bdate, _duplicate_reason(record))))
                 report.rejected_files += 1
-                report.add(FileOutcome(channel, entry.name, record.id, "already-processed", codes=_DUPLICATE))
+                shown = record.source_name
+                report.add(FileOutcome(channel, shown, record.id, "already-processed", codes=_DUPLICATE))
                 continue
             summary = summaries.get(record.id)
             counts = (summary.accepted, summary.rejected, summary.codes) if summary else (0, 0, ())
@@ -313,20 +326,20 @@ class Batches:
                 report.failed_files += 1
                 failure = (record.outcome_code,) if record.outcome_code else ()
                 if record.attempts < MAX_ATTEMPTS:
-                    report.add(FileOutcome(channel, entry.name, record.id, "retrying", codes=failure))
+                    report.add(FileOutcome(channel, record.source_name, record.id, "retrying", codes=failure))
                     continue  # stays in work/; the next cycle retries it
                 moves.append((entry, Finalization(Outcome.FAILED, bdate, _reason(record, None))))
-                report.add(FileOutcome(channel, entry.name, record.id, "failed", codes=failure))
+                report.add(FileOutcome(channel, record.source_name, record.id, "failed", codes=failure))
             elif not record.delivered:
                 continue
             elif record.state is EnvelopeState.ACKNOWLEDGED:
                 moves.append((entry, Finalization(Outcome.ARCHIVED, bdate)))
                 report.assigned_files += 1
-                report.add(FileOutcome(channel, entry.name, record.id, "assigned", *counts))
+                report.add(FileOutcome(channel, record.source_name, record.id, "assigned", *counts))
             else:
                 moves.append((entry, Finalization(Outcome.REJECTED, bdate, _reason(record, summary))))
                 report.rejected_files += 1
-                report.add(FileOutcome(channel, entry.name, record.id, "refused", *counts))
+                report.add(FileOutcome(channel, record.source_name, record.id, "refused", *counts))
             ids.append(record.id)
             if summary is not None:
                 report.accepted_documents += summary.accepted

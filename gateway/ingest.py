@@ -13,7 +13,7 @@ from pathlib import Path
 from gateway.pipeline import CycleReport, Pipeline
 from gateway.settings import ClientSettings
 from gateway.transports.base import Entry
-from gateway.transports.names import safe_name
+from gateway.transports.names import display_name, name_refusal
 
 #: How long ``ingest`` waits for a channel another process is working on (its files are then
 #: left in the inbox, where that process or the next cycle takes them).
@@ -31,12 +31,12 @@ def ingest_files(
     if route is None:
         raise ValueError(f"Client '{client.id}' has no inbound channel '{channel_id}'.")
     inbox = route.channel.transport.root / "inbox"
-    unsafe = [f.name for f in files if safe_name(f.name) != f.name]
-    if unsafe:
+    refused = [(f.name, why) for f in files if (why := name_refusal(f.name)) is not None]
+    if refused:
         raise ValueError(
-            "These file names cannot be taken as they are (only letters, digits, spaces and "
-            ". _ - ( ) + , @ = are allowed, and no leading dot or dash): "
-            f"{', '.join(repr(n) for n in unsafe)}. Rename the copies."
+            "These file names cannot be taken: "
+            + "; ".join(f"{display_name(name)}: {why}" for name, why in refused)
+            + ". Rename the copies."
         )
     clashes = [f.name for f in files if (inbox / f.name).exists()]
     if clashes:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import click
 
 from gateway import __version__
-from gateway.cli import admin, inspection, processing
+from gateway.cli import admin, files, inspection, maintenance, processing
 from gateway.cli.common import Context, common_options
 
 __all__ = ["main"]
@@ -50,7 +50,10 @@ for _command in (
     processing.ingest,
     processing.validate,
     inspection.status,
+    files.show,
+    files.replay,
     inspection.explain,
+    maintenance.doctor,
     admin.config,
     admin.ledger,
 ):

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, exc, select, update
 
 from gateway.clock import utc_now
 from gateway.errors import LedgerError, LedgerReplaced
-from gateway.ledger import operations, readback
+from gateway.ledger import history, operations, readback
 from gateway.ledger.engine import (
     create_ledger_engine,
     describe_error,
@@ -400,6 +400,29 @@ class Ledger:
             read_transaction(self._engine) as conn,
         ):
             return readback.load_outputs(conn, envelope_ids)
+
+    def find_envelopes(self, name: str) -> list[int]:
+        """Envelopes of a file by the name it was sent or kept under, oldest first."""
+        with translated_errors(f"find the envelopes of {name}"), read_transaction(self._engine) as conn:
+            return history.find_envelopes(conn, name)
+
+    def find_envelopes_with_content(self, content_sha256: str) -> list[int]:
+        """Envelopes whose file had exactly these bytes, oldest first."""
+        with translated_errors("find envelopes by content"), read_transaction(self._engine) as conn:
+            return history.find_envelopes_with_content(conn, content_sha256)
+
+    def history(self, envelope_id: int) -> history.EnvelopeHistory | None:
+        """What happened to one envelope (``gateway show``); ``None`` if there is no such envelope."""
+        with translated_errors(f"read envelope {envelope_id}"), read_transaction(self._engine) as conn:
+            return history.read_history(conn, envelope_id)
+
+    def allow_replay(self, envelope_id: int, reason: str, actor: str) -> EnvelopeRecord:
+        """Let the bytes of a finished envelope be taken again (see :mod:`gateway.ledger.history`)."""
+        with (
+            translated_errors(f"allow envelope {envelope_id} to be replayed"),
+            write_transaction(self._engine) as conn,
+        ):
+            return history.allow_replay(conn, envelope_id, reason, actor)
 
     def status(self) -> StatusReport:
         with translated_errors("read the ledger status"), read_transaction(self._engine) as conn:
