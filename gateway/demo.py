@@ -9,13 +9,14 @@ duplicates and assign nothing twice.
 
 from __future__ import annotations
 
-import shutil
 import time
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-import gateway
+from gateway.shipped import shipped
 
-SAMPLES = Path(gateway.__file__).resolve().parent.parent / "samples" / "demo"
+#: The samples shipped with the package (``samples/demo`` of the repository).
+SAMPLES = shipped("samples", "demo")
 
 #: Drop order: it decides envelope ids and which copy of a duplicated invoice comes first.
 DROPS: tuple[tuple[str, str], ...] = (
@@ -28,20 +29,25 @@ DROPS: tuple[tuple[str, str], ...] = (
 )
 
 
-def prepare_demo(workdir: Path, samples: Path = SAMPLES) -> Path:
+def prepare_demo(workdir: Path, samples: Traversable = SAMPLES) -> Path:
     """Create (or reuse) ``workdir``, drop the sample batches into the inboxes through the
     channels' transports (as a client's upload); return the configuration's path."""
     from gateway.config import load_settings
     from gateway.transports.local import LocalFolderInbound
 
     if not (samples / "gateway.toml").is_file():
-        raise FileNotFoundError(f"The demo samples are missing: {samples} (run the demo from a checkout).")
+        raise FileNotFoundError(
+            f"The demo samples are missing from this installation ({samples}): reinstall factoring-gateway."
+        )
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "gateway.toml"
     if not config.exists():
-        shutil.copyfile(samples / "gateway.toml", config)
+        config.write_bytes((samples / "gateway.toml").read_bytes())
     settings = load_settings(config)
-    base_ns = time.time_ns() - len(DROPS) * 1_000_000_000
+    # Uploaded (and complete) a little while ago: every readiness rule waits until a file has been
+    # unchanged for its channel's stable_seconds, and the demo runs its cycle at once.
+    quiet = max((c.transport.stable_seconds for cl in settings.clients for c in cl.inbound), default=0.0)
+    base_ns = time.time_ns() - int((len(DROPS) + quiet + 1) * 1_000_000_000)
     for index, (client_id, name) in enumerate(DROPS):
         client = settings.client(client_id)
         if client is None or not client.inbound:

@@ -1,19 +1,23 @@
 """The issue codes as documented in ``docs/error-codes.md``, for ``gateway explain``.
 
 The document is the one source (a test keeps it complete against the code); this reads
-its table rather than keeping a second copy of every explanation in Python.
+its table rather than keeping a second copy of every explanation in Python. The document
+ships inside the package (:mod:`gateway.shipped`), so ``gateway explain`` works from any
+installation, not only from a checkout.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
-ERROR_CODES_DOC = Path(__file__).resolve().parent.parent / "docs" / "error-codes.md"
+from gateway.shipped import shipped
+
+ERROR_CODES_DOC = shipped("docs", "error-codes.md")
 _ROW = re.compile(r"^\| `([^`]+)`(?: … `([^`]+)`)? \| ([^|]+) \| (.+) \|$")
 
 
-def load_error_codes(path: Path = ERROR_CODES_DOC) -> dict[str, tuple[str, str]]:
+def load_error_codes(path: Traversable = ERROR_CODES_DOC) -> dict[str, tuple[str, str]]:
     """code -> (level, meaning); a row naming a range (``BR-DEC-09`` … ``BR-DEC-18``) gives each code."""
     codes: dict[str, tuple[str, str]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():

@@ -18,7 +18,7 @@ under the same name. So before any work:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,37 +62,85 @@ def channel_folders(settings: Settings) -> Iterator[Folder]:
             yield folder
 
 
+@dataclass
+class LedgerFacts:
+    """What the folder review needs to know of a ledger: its identity and URL, and (asked at most
+    once, only when a folder makes it matter) whether it is empty. ``identity`` ``None``: there
+    is no ledger yet, and the first run creates an empty one."""
+
+    identity: str | None
+    url: str
+    is_empty: Callable[[], bool]
+    _empty: bool | None = None
+
+    @classmethod
+    def of(cls, ledger: Ledger) -> LedgerFacts:
+        return cls(ledger.identity(), ledger.url, ledger.is_empty)
+
+    @classmethod
+    def not_created(cls, url: str) -> LedgerFacts:
+        return cls(None, url, lambda: True)
+
+    def empty(self) -> bool:
+        if self._empty is None:
+            self._empty = self.is_empty()
+        return self._empty
+
+    def describe(self) -> str:
+        if self.identity is None:
+            return f"the new ledger the first run would create at {self.url}"
+        return f"{self.identity} ({self.url}{', which is empty: a new ledger' if self.empty() else ''})"
+
+
+@dataclass(frozen=True, slots=True)
+class FolderReview:
+    """What :func:`check_folders` decides about one folder, before it changes anything."""
+
+    folder: Folder
+    bound_to: str | None  # the ledger id its marker names; None: never bound
+    problem: str | None  # why the gateway would refuse to work with it ("belongs to…"); None: it may
+
+    @property
+    def to_bind(self) -> bool:
+        return self.problem is None and self.bound_to is None
+
+
+def review_folder(folder: Folder, ledger: LedgerFacts) -> FolderReview:
+    """Whether ``folder`` belongs to ``ledger``, changing nothing (``gateway doctor`` asks too).
+    Raises :class:`~gateway.errors.TransportError` when its marker cannot be read."""
+    binding = read_binding(folder.root)
+    if binding is not None:
+        if binding.ledger_id == ledger.identity:
+            return FolderReview(folder, binding.ledger_id, None)
+        return FolderReview(
+            folder,
+            binding.ledger_id,
+            f"belongs to the ledger {binding.ledger_id} "
+            f"({binding.ledger_url}, bound {binding.bound_at}), not to {ledger.describe()}",
+        )
+    files = past_work(folder.root, folder.inbound)
+    if files and ledger.empty():
+        many = "or more " if files >= 50 else ""
+        none = f"there is no ledger at {ledger.url} yet" if ledger.identity is None else ""
+        return FolderReview(
+            folder,
+            None,
+            f"holds {files} {many}processed or delivered file(s), "
+            f"but {none or f'the ledger {ledger.url} is empty'}: it is not the ledger that processed them",
+        )
+    return FolderReview(folder, None, None)
+
+
 def check_folders(settings: Settings, ledger: Ledger) -> None:
     """Bind new folders to ``ledger``; raise :class:`LedgerReplaced` listing every folder that
     belongs to another ledger, or that holds past work beside an empty ledger."""
-    identity = ledger.identity()
-    empty: bool | None = None
-    problems: list[str] = []
-    to_bind: list[Path] = []
-    for folder in channel_folders(settings):
-        binding = read_binding(folder.root)
-        if binding is not None:
-            if binding.ledger_id != identity:
-                if empty is None:
-                    empty = ledger.is_empty()
-                problems.append(
-                    f"{folder.root} ({folder.label}) belongs to the ledger {binding.ledger_id} "
-                    f"({binding.ledger_url}, bound {binding.bound_at}), not to {identity} ({ledger.url}"
-                    f"{', which is empty: a new ledger' if empty else ''})"
-                )
-            continue
-        files = past_work(folder.root, folder.inbound)
-        if files:
-            if empty is None:
-                empty = ledger.is_empty()
-            if empty:
-                many = "or more " if files >= 50 else ""
-                problems.append(
-                    f"{folder.root} ({folder.label}) holds {files} {many}processed or delivered file(s), "
-                    f"but the ledger {ledger.url} is empty: it is not the ledger that processed them"
-                )
-                continue
-        to_bind.append(folder.root)
+    facts = LedgerFacts.of(ledger)
+    reviews = [review_folder(folder, facts) for folder in channel_folders(settings)]
+    problems = [
+        f"{review.folder.root} ({review.folder.label}) {review.problem}"
+        for review in reviews
+        if review.problem is not None
+    ]
     if problems:
         raise LedgerReplaced(
             "The working folders do not belong to this ledger; nothing was processed.\n  "
@@ -100,8 +148,9 @@ def check_folders(settings: Settings, ledger: Ledger) -> None:
             + "\n"
             + ADOPT_HINT
         )
-    for root in to_bind:
-        write_binding(root, identity, ledger.url)
+    for review in reviews:
+        if review.to_bind:
+            write_binding(review.folder.root, ledger.identity(), ledger.url)
 
 
 def adopt(settings: Settings, ledger: Ledger, reason: str, actor: str) -> list[tuple[Path, str | None]]:

@@ -40,26 +40,34 @@ def status(obj: Context, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("code")
+@click.argument("code", required=False)
 @common_options
-def explain(code: str) -> None:
-    """What an issue code means (GW-DUPLICATE-INVOICE, BR-CO-15…) and what it refuses."""
+def explain(code: str | None) -> None:
+    """What an issue code means (GW-DUPLICATE-INVOICE, BR-CO-15…) and what it refuses;
+    without a code, every code the gateway uses."""
     from gateway.error_codes import ERROR_CODES_DOC, load_error_codes
 
     try:
         codes = load_error_codes()
     except OSError as err:
-        usage(f"Cannot read the issue codes ({ERROR_CODES_DOC}): {err.strerror or err}")
-    wanted = code.strip().upper()
-    found = codes.get(wanted)
-    if found is None:
-        close = difflib.get_close_matches(wanted, list(codes), n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        usage(f"{code} is not an issue code of the gateway.{hint} Every code: {ERROR_CODES_DOC}")
-    level, meaning = found
+        usage(
+            f"Cannot read the issue codes ({ERROR_CODES_DOC}): {err.strerror or err}; "
+            "this installation is incomplete: reinstall factoring-gateway."
+        )
     refuses = {
         "file": "refuses the whole file",
         "document": "refuses that document",
         "warning": "refuses nothing",
     }
+    if code is None:
+        for known, (level, meaning) in sorted(codes.items()):
+            console.print(shown(f"{known} ({refuses.get(level, level)}): {meaning}"), highlight=False)
+        return
+    wanted = code.strip().upper()
+    found = codes.get(wanted)
+    if found is None:
+        close = difflib.get_close_matches(wanted, list(codes), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        usage(f"{code} is not an issue code of the gateway.{hint} `gateway explain` lists every code.")
+    level, meaning = found
     console.print(shown(f"{wanted} ({refuses.get(level, level)}): {meaning}"), highlight=False)

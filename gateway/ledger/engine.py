@@ -159,6 +159,13 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this version of the gateway has a migration for."""
+    from alembic.script import ScriptDirectory
+
+    return {script.revision for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
 def schema_revision(engine: Engine) -> str | None:
     """The revision the database is at (``None``: never migrated), read without writing."""
     from alembic.migration import MigrationContext

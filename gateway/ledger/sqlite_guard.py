@@ -94,6 +94,26 @@ class SqliteFileGuard:
             os.close(fd)  # closing the descriptor releases the flock
 
 
+@dataclass(frozen=True, slots=True)
+class LockStamp:
+    """Who took the one-writer lock of a ledger file last, as that process wrote it."""
+
+    pid: int
+    host: str
+    since: str
+
+
+def read_lock_stamp(ledger: Path) -> LockStamp | None:
+    """The stamp in ``<ledger>.lock``, read without locking (``gateway doctor``); ``None`` when
+    there is none. The stamp stays after its process ends: whether it still runs is the
+    caller's question."""
+    try:
+        stamp = json.loads(Path(f"{ledger}{LOCK_SUFFIX}").read_bytes().decode("utf-8"))
+        return LockStamp(int(stamp["pid"]), str(stamp["host"]), str(stamp["since"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _describe(raw: bytes) -> str:
     try:
         stamp = json.loads(raw.decode("utf-8"))

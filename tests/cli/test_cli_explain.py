@@ -20,3 +20,13 @@ def test_a_code_of_a_range_and_an_unknown_code() -> None:
     result = CliRunner().invoke(main, ["explain", "GW-DUPLICATE-INVOCE"])
     assert result.exit_code == 2
     assert "GW-DUPLICATE-INVOICE" in result.output  # did you mean
+
+
+def test_without_a_code_every_code_is_listed_and_an_unknown_code_says_so() -> None:
+    listed = CliRunner().invoke(main, ["explain"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert len(lines) == len(load_error_codes())
+    assert any(line.startswith("GW-DUPLICATE-INVOICE (refuses that document): ") for line in lines)
+    unknown = CliRunner().invoke(main, ["explain", "XX-NOTHING"])
+    assert unknown.exit_code == 2 and "`gateway explain` lists every code" in unknown.output

@@ -113,3 +113,29 @@ def test_validate_format_is_a_fixed_choice(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "'auto'" in done.stderr and "'csv-batch'" in done.stderr
+
+
+def test_every_file_in_a_real_inbox_is_answered_whatever_its_name(tmp_path: Path) -> None:
+    shutil.copyfile(SAMPLES / "gateway.toml", tmp_path / "gateway.toml")
+    inbox = tmp_path / "clients" / "acme" / "inbox"
+    inbox.mkdir(parents=True)
+    batch = (SAMPLES / "batches" / "acme" / "acme_F-1010.xml").read_bytes()
+    names = ["Relevé d'avoirs.xml", "Facture N°123.xml", "export&co [1].xml", "evil\x1b[31m.xml"]
+    for name in names:
+        (inbox / name).write_bytes(batch)
+    done = run_gateway("run", "--once", "--json", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    outcomes = _outcomes(json.loads(done.stdout))
+    assert set(outcomes) == {*names[:3], repr(names[3])}
+    first, *duplicates = (outcomes[n] for n in names[:3])  # one file's bytes sent three times
+    assert first["outcome"] == "assigned"
+    assert [d["codes"] for d in duplicates] == [["GW-DUPLICATE-FILE"]] * 2
+    assert outcomes[repr(names[3])]["codes"] == ["GW-FILE-NAME-UNSAFE"]
+    assert "\x1b" not in done.stdout + done.stderr
+    acks = sorted(p.name for p in (tmp_path / "clients" / "acme" / "out").glob("ACK_*.json"))
+    assert len(acks) == 4, acks
+    assert list(inbox.iterdir()) == []
+    error = sorted(p.name for p in (tmp_path / "clients" / "acme" / "error").iterdir())
+    assert any(n.startswith("refused-name-") and not n.endswith(".json") for n in error), error
+    status = json.loads(run_gateway("status", "--json", cwd=tmp_path).stdout)
+    assert sum(e["count"] for e in status["envelopes"]) == 4
