@@ -80,6 +80,7 @@ currencies = ["EUR"]
 id = "acme-inbox"
 path = "clients/acme"
 readiness = "rename"
+stable_seconds = 0  # the files are complete before the timed cycle starts (no writer to wait for)
 
 [clients.acme.acknowledgements]
 path = "clients/acme/out"

@@ -5,24 +5,15 @@ ledger, acknowledged with the reason, counted in the report and kept in error/."
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-
-from gateway.config import load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipeline_support, as tests/ledger does
 
 from pipeline_support import (
-    BACKENDS,
-    Databases,
     Gateway,
     acknowledgement_lines,
     batch,
-    databases_for,
     row,
-    write_config,
 )
 
 FRENCH_NAMES = (
@@ -36,19 +27,6 @@ FRENCH_NAMES = (
     "refused-name-0123456789abcdef",
 )
 REFUSED_NAMES = ("evil\x1b[31m.csv", "facture\u202egpj.csv", "a..b.csv", "x" * 210 + ".csv")
-
-
-@pytest.fixture(params=BACKENDS)
-def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Databases:
-    return databases_for(request, tmp_path)
-
-
-@pytest.fixture
-def gateway(databases: Databases, tmp_path: Path) -> Iterator[Gateway]:
-    settings = load_settings(write_config(tmp_path / "etc"), ledger_url=databases.url)
-    opened = Gateway(settings, databases.url)
-    yield opened
-    opened.close()
 
 
 def test_french_names_are_taken_and_answered_under_their_own_name(gateway: Gateway) -> None:

@@ -10,7 +10,6 @@ acknowledgement, without anything unsafe reaching the ledger.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,31 +23,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipeline_support, as
 from pipeline_support import (
     ACME_SIREN,
     ACME_VAT,
-    BACKENDS,
     BRAVO_SIREN,
     BRAVO_VAT,
     CONFIG,
-    Databases,
     Gateway,
     acknowledgement_lines,
     batch,
-    databases_for,
     row,
     write_config,
 )
-
-
-@pytest.fixture(params=BACKENDS)
-def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Databases:
-    return databases_for(request, tmp_path)
-
-
-@pytest.fixture
-def gateway(databases: Databases, tmp_path: Path) -> Iterator[Gateway]:
-    settings = load_settings(write_config(tmp_path / "etc"), ledger_url=databases.url)
-    opened = Gateway(settings, databases.url)
-    yield opened
-    opened.close()
 
 
 def _keys(gateway: Gateway) -> list[tuple[str, str, str, str]]:

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -38,7 +37,6 @@ from pipeline_support import (
     ACME_SIREN,
     ACME_SIRET,
     ACME_VAT,
-    BACKENDS,
     BRAVO_SIREN,
     BRAVO_VAT,
     CHARLIE_SIREN,
@@ -47,16 +45,9 @@ from pipeline_support import (
     Gateway,
     acknowledgement_lines,
     batch,
-    databases_for,
     row,
     write_config,
 )
-
-
-@pytest.fixture(params=BACKENDS)
-def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Databases:
-    return databases_for(request, tmp_path)
-
 
 # --------------------------------------------------------------------------- what is sent
 
