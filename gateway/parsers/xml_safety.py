@@ -318,6 +318,34 @@ class RootElement:
     local_name: str
 
 
+def _sniff_text(head: bytes) -> str | None:
+    try:
+        codec, bom_length = _detect_encoding(head)
+    except InputError:
+        return None
+    return _decode_prolog(head, codec, bom_length, None)
+
+
+def _root_start_tag(text: str) -> re.Match[str] | None:
+    """The root's start tag, past the prolog and any DOCTYPE (so that parse() is the one to refuse it)."""
+    position = _root_position(text)
+    doctype = _DOCTYPE_START.match(text, position) if position is not None else None
+    if doctype is not None:
+        end = _DOCTYPE_REST.match(text, doctype.end()) or _DOCTYPE_SUBSET_END.search(text, doctype.end())
+        position = _root_position(text, end.end()) if end is not None else None
+    return _ROOT_START_TAG.match(text, position) if position is not None else None
+
+
+def _namespace(prefix: str | None, *attribute_lists: str) -> str | None:
+    """The namespace ``prefix`` is bound to by the ``xmlns`` declarations, the last list winning."""
+    namespace: str | None = None
+    for attributes in attribute_lists:
+        for declaration in _XMLNS_ATTRIBUTE.finditer(attributes):
+            if declaration.group(1) == prefix:
+                namespace = declaration.group(2) if declaration.group(2) is not None else declaration.group(3)
+    return namespace
+
+
 def sniff_root(head: bytes) -> RootElement | None:
     """Read the root start tag from the first bytes of a file, without parsing it.
 
@@ -325,25 +353,30 @@ def sniff_root(head: bytes) -> RootElement | None:
     not look like XML or the start tag is not complete in it. It never judges
     safety; :func:`parse_xml` does.
     """
-    try:
-        codec, bom_length = _detect_encoding(head)
-    except InputError:
-        return None
-    text = _decode_prolog(head, codec, bom_length, None)
-    position = _root_position(text)
-    doctype = _DOCTYPE_START.match(text, position) if position is not None else None
-    if doctype is not None:  # skip it, so that parse() is the one to refuse it, with a clear code
-        end = _DOCTYPE_REST.match(text, doctype.end()) or _DOCTYPE_SUBSET_END.search(text, doctype.end())
-        position = _root_position(text, end.end()) if end is not None else None
-    if position is None:
-        return None
-    tag = _ROOT_START_TAG.match(text, position)
+    text = _sniff_text(head)
+    tag = _root_start_tag(text) if text is not None else None
     if tag is None:
         return None
-    prefix, local_name, attributes = tag.group(1), tag.group(2), tag.group(3)
-    namespace: str | None = None
-    for declaration in _XMLNS_ATTRIBUTE.finditer(attributes):
-        if declaration.group(1) == prefix:
-            value = declaration.group(2) if declaration.group(2) is not None else declaration.group(3)
-            namespace = value
-    return RootElement(namespace=namespace, local_name=local_name)
+    return RootElement(namespace=_namespace(tag.group(1), tag.group(3)), local_name=tag.group(2))
+
+
+def sniff_element_after(head: bytes, end_tag_local_name: str) -> RootElement | None:
+    """The first element that starts after the end tag ``</…end_tag_local_name>`` in the first bytes.
+
+    Cheap and forgiving like :func:`sniff_root` (an envelope's payload, e.g. the
+    invoice after an SBDH header): the element's prefix is resolved from its own
+    start tag, then from the root's. None when the head ends before it.
+    """
+    text = _sniff_text(head)
+    root = _root_start_tag(text) if text is not None else None
+    if text is None or root is None:
+        return None
+    end_tag = re.compile(rf"</(?:[A-Za-z_][\w.-]*:)?{re.escape(end_tag_local_name)}[ \t\r\n]*>")
+    end = end_tag.search(text, root.end())
+    position = _root_position(text, end.end()) if end is not None else None
+    tag = _ROOT_START_TAG.match(text, position) if position is not None else None
+    if tag is None:
+        return None
+    return RootElement(
+        namespace=_namespace(tag.group(1), root.group(3), tag.group(3)), local_name=tag.group(2)
+    )

