@@ -1,7 +1,8 @@
 """The issue codes as documented in ``docs/error-codes.md``, for ``gateway explain``.
 
 The document is the one source (a test keeps it complete against the code); this reads
-its table rather than keeping a second copy of every explanation in Python. The document
+its table rather than keeping a second copy of every explanation in Python. Official rule ids are
+documented by family (``BR-FR-*``), the gateway's own codes one by one. The document
 ships inside the package (:mod:`gateway.shipped`), so ``gateway explain`` works from any
 installation, not only from a checkout.
 """
@@ -9,6 +10,7 @@ installation, not only from a checkout.
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatchcase
 from importlib.resources.abc import Traversable
 
 from gateway.shipped import shipped
@@ -17,8 +19,30 @@ ERROR_CODES_DOC = shipped("docs", "error-codes.md")
 _ROW = re.compile(r"^\| `([^`]+)`(?: … `([^`]+)`)? \| ([^|]+) \| (.+) \|$")
 
 
+def find_error_code(code: str, codes: dict[str, tuple[str, str]]) -> tuple[str, tuple[str, str]] | None:
+    """The row that documents ``code``: its own, else (for an official rule id, never a ``GW-`` code)
+    the most specific family row whose pattern it matches (``BR-FR-*`` before ``BR-*``).
+
+    >>> codes = {'BR-*': ('document', 'EN 16931'), 'BR-FR-*': ('document', 'French')}
+    >>> find_error_code('BR-FR-05_BT-22-2', codes)
+    ('BR-FR-*', ('document', 'French'))
+    >>> find_error_code('GW-NOT-A-FAMILY', {'GW*': ('file', 'never a family')}) is None
+    True
+    """
+    if code in codes:
+        return code, codes[code]
+    if code.startswith("GW-"):
+        return None
+    families = [pattern for pattern in codes if "*" in pattern and fnmatchcase(code, pattern)]
+    if not families:
+        return None
+    best = max(families, key=lambda pattern: len(pattern.replace("*", "")))
+    return best, codes[best]
+
+
 def load_error_codes(path: Traversable = ERROR_CODES_DOC) -> dict[str, tuple[str, str]]:
-    """code -> (level, meaning); a row naming a range (``BR-DEC-09`` … ``BR-DEC-18``) gives each code."""
+    """code -> (level, meaning); a row naming a range (``BR-DEC-09`` … ``BR-DEC-18``) gives each code,
+    a row naming a family (``BR-FR-*``) stays a pattern: :func:`find_error_code` matches it."""
     codes: dict[str, tuple[str, str]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         found = _ROW.match(line.strip())

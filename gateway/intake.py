@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from gateway.factoring.approvals import ApprovalState, split_by_approval
 from gateway.factoring.eligibility import Eligibility, seller_legal_key
+from gateway.factoring.financeable import check_financeable
 from gateway.ledger import (
     CURRENCY_WIDTH,
     SELLER_KEY_WIDTH,
@@ -49,8 +50,16 @@ from gateway.model import (
 )
 from gateway.parsers import parse_file
 from gateway.parsers.base import NO_OPTIONS, ParserOptions
-from gateway.settings import ClientSettings, DebtorSettings
+from gateway.settings import ClientSettings, DebtorSettings, FactorSettings
 from gateway.text import escape_controls, has_controls
+from gateway.validation.conformance import (
+    NOT_AN_EINVOICE,
+    ZUGFERD1,
+    ZUGFERD1_WARNING,
+    Conformance,
+    assess,
+    with_xsd_source,
+)
 from gateway.validation.document import check_document
 
 _LINE = re.compile(r"line (\d+)")
@@ -81,6 +90,8 @@ class Examined:
     file_issues: tuple[Issue, ...]
     candidates: list[Candidate] = field(default_factory=list)
     unreadable: tuple[RejectedRecord, ...] = ()
+    #: Is it a conformant e-invoice, by which rule sets (:mod:`gateway.validation.conformance`).
+    conformance: Conformance = NOT_AN_EINVOICE
 
     @property
     def file_rejection(self) -> Issue | None:
@@ -97,30 +108,50 @@ def examine(
     format_id: str = "auto",
     read_error: Issue | None = None,
     options: ParserOptions = NO_OPTIONS,
+    *,
+    factor: FactorSettings | None = None,
+    schematron: bool = True,
 ) -> Examined:
     """Parse and check one file: the same path for ``run``, ``ingest`` and ``validate``.
 
     ``read_error`` is set when the bytes could not be read (too large). Without a
     ``client`` (``validate`` without ``--client``) the contract's rules are left out,
-    nothing else.
+    nothing else. ``factor`` is needed by the notified contracts' assignment rule;
+    ``schematron`` is the channel's choice to run the official Schematron rules.
+
+    A document is assigned only if it is both conformant and financeable: its issues are the
+    official rules' first (the e-invoice's verdict, see :mod:`gateway.validation.conformance`),
+    then the gateway's and the contract's; any fatal one refuses it.
     """
     if data is None:
         issue = read_error or Issue("GW-FILE-UNREADABLE", "The file could not be read.")
         return Examined(envelope_id, source_name, None, None, (issue,))
     sha = hashlib.sha256(data).hexdigest()
     result = parse_file(data, source_name, limits, format_id, options)
+    br_fr = client is not None and client.contract.br_fr
+    conformance = assess(result, limits, br_fr=br_fr, schematron_on=schematron)
+    file_issues = with_xsd_source(result.issues)
+    if any(i.code == ZUGFERD1 for i in conformance.issues):  # its fatal verdict supersedes the warning
+        file_issues = tuple(i for i in file_issues if i.code != ZUGFERD1_WARNING)
+    if conformance.issues and len(result.documents) != 1:  # nothing to hang them on: about the file
+        file_issues += conformance.issues
     examined = Examined(
-        envelope_id, source_name, sha, result.format, result.issues, unreadable=result.rejected
-    )
+        envelope_id, source_name, sha, result.format, file_issues, unreadable=result.rejected,
+        conformance=conformance,
+    )  # fmt: skip
     if result.file_rejected:
         return examined
+    official = conformance.issues if len(result.documents) == 1 else ()
     rules = Eligibility(client) if client is not None else None  # one per file: lookups built once
     for invoice in result.documents:
-        issues = check_document(invoice)
-        debtor = None
+        debtor, matched_by = rules.debtor_match(invoice) if rules is not None else (None, None)
+        gateway_issues = check_document(invoice, buyer_matched_by=matched_by)
+        if conformance.schematron_checked:  # the gateway's stand-ins for official rules would repeat them
+            gateway_issues = [i for i in gateway_issues if not i.code.startswith("BR-")]
+        issues = [*official, *gateway_issues]
         if rules is not None:
-            debtor = rules.resolve_debtor(invoice)
             issues += rules.check(invoice, business_date)
+        issues += check_financeable(invoice, conformance.facts, client, factor)
         key = _business_key(invoice, client, rules)
         if key is None:
             issues.append(

@@ -26,6 +26,13 @@ CREDIT_NOTE_TYPE_CODES = frozenset({"381", "396", "502", "261", "262", "81", "83
 INVOICE_TYPE_CODES = frozenset({"380", "383", "384", "386", "389", "393", "472", "473", "501", "751"})
 
 
+#: Which rules found an issue. The first four are official artefacts and answer "is this a
+#: conformant e-invoice?" (``XSD``: the syntax's schema; ``EN16931``: the CEN rules, or the EXTENDED-CTC-FR
+#: ones; ``Factur-X``: the Factur-X profile rules, which carry the EN 16931 rules for CII; ``BR-FR``: the
+#: French Flux 2 rules); ``gateway`` rules answer "can the factor finance it?".
+ISSUE_SOURCES = ("XSD", "EN16931", "Factur-X", "BR-FR", "gateway")
+
+
 class Severity(enum.Enum):
     """How an issue weighs: ``FATAL`` rejects what it is attached to."""
 
@@ -40,13 +47,15 @@ class Issue:
     ``code`` is stable (an official rule id such as ``BR-CO-15`` or a gateway
     code such as ``GW-DUPLICATE-INVOICE``); ``message`` is plain language for
     the client's accounting staff; ``location`` says where (``line 12``,
-    ``column due_date``, an XPath).
+    ``column due_date``, an XPath); ``source`` says which rules found it
+    (:data:`ISSUE_SOURCES`).
     """
 
     code: str
     message: str
     severity: Severity = Severity.FATAL
     location: str | None = None
+    source: str = "gateway"  # one of ISSUE_SOURCES: which rules found it
 
     @property
     def is_fatal(self) -> bool:
@@ -59,6 +68,7 @@ class Issue:
             "severity": self.severity.value,
             "message": self.message,
             "location": self.location,
+            "source": self.source,
         }
 
 
@@ -251,14 +261,33 @@ class RejectedRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class EInvoiceFacts:
+    """What an e-invoice file is, as its parser read it: the syntax and profile choose the
+    official rule sets that judge it (a CSV batch has none)."""
+
+    syntax: str  # "ubl-invoice" | "ubl-creditnote" | "cii" | "zugferd1"
+    label: str  # for people and reports: "UBL 2.1 Invoice", "CII D16B", "CII D22B", "ZUGFeRD 1.0"
+    guideline_id: str | None = None  # BT-24 as written in the file
+    profile: str | None = None  # BT-24 read: minimum, basicwl, basic, en16931, extended, extended-ctc-fr,
+    #                             xrechnung, peppol, zugferd1; None when not recognised
+    container: str | None = None  # "pdf" (Factur-X / ZUGFeRD), "sbdh" (UBL in an SBDH envelope), None
+    attachment: str | None = None  # the XML's file name inside a PDF
+
+
+@dataclass(frozen=True, slots=True)
 class ParseResult:
     """What a parser returns: documents, records it had to reject, and issues
-    about the file as a whole (a fatal one rejects the whole file)."""
+    about the file as a whole (a fatal one rejects the whole file).
+
+    ``xml`` is the parsed invoice XML (an lxml root element) of an e-invoice that passed its XSD,
+    handed on so that the official rule sets run on the same tree; the examination drops it."""
 
     format: str
     documents: tuple[Invoice, ...] = ()
     rejected: tuple[RejectedRecord, ...] = ()
     issues: tuple[Issue, ...] = ()
+    einvoice: EInvoiceFacts | None = None
+    xml: object | None = field(default=None, compare=False, repr=False)
 
     @property
     def file_rejected(self) -> bool:

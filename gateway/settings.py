@@ -14,6 +14,24 @@ from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 
+#: E-invoice profiles, as :class:`gateway.model.EInvoiceFacts` names them (read from BT-24).
+PROFILES = (
+    "minimum",
+    "basicwl",
+    "basic",
+    "en16931",
+    "extended",
+    "extended-ctc-fr",
+    "xrechnung",
+    "peppol",
+    "zugferd1",
+)
+#: What a contract accepts unless it says otherwise: every profile that carries invoice lines and a
+#: due date. MINIMUM has neither, BASIC WL has no lines, ZUGFeRD 1.0 predates EN 16931.
+DEFAULT_ACCEPTED_PROFILES = ("basic", "en16931", "extended", "extended-ctc-fr", "xrechnung", "peppol")
+#: How the assignment mention (payee and account of the factor, or the ``ACC`` note) weighs.
+ASSIGNMENT_MENTION_LEVELS = ("fatal", "warning", "off")
+
 
 @dataclass(frozen=True, slots=True)
 class ContractTerms:
@@ -31,6 +49,13 @@ class ContractTerms:
     # Largest amount one document may carry (invoice or credit note, in its own currency): beyond it the
     # amount is a typing error, not a receivable. The default here is the configuration's default too.
     max_invoice_amount: Decimal = Decimal("10000000.00")
+    # E-invoices: run the French BR-FR Flux 2 rules on top of the EN 16931 ones.
+    br_fr: bool = False
+    # E-invoice profiles (BT-24) the factor takes from this client (see PROFILES).
+    accepted_profiles: tuple[str, ...] = DEFAULT_ACCEPTED_PROFILES
+    # Notified contracts, e-invoices: an invoice without the assignment mention gets a fatal issue,
+    # a warning, or nothing (see ASSIGNMENT_MENTION_LEVELS).
+    assignment_mention: str = "warning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +104,8 @@ class InboundChannel:
     kind: str = "invoices"  # one of CHANNEL_KINDS: which flow takes the channel's files
     # handed to the format's parser (a mapping profile will be one); read-only
     parser_options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    # e-invoices: run the official Schematron rules (the XSD and the gateway's rules always run)
+    schematron: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import click
 import pytest
 
 from gateway.cli import main
-from gateway.error_codes import load_error_codes
+from gateway.error_codes import find_error_code, load_error_codes
 from gateway.factoring.remittance import build_remittance
 from gateway.model import Acknowledgement, AcknowledgementLine, AssignedLine, Issue, Severity, Verdict
 from gateway.writers import acknowledgement, remittance
@@ -41,7 +41,7 @@ def test_every_code_in_the_documents_exists() -> None:
         for path in DOCUMENTS
         for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         for code in CODE.findall(line)
-        if code not in known
+        if find_error_code(code, known) is None  # official rule ids by their family (BR-FR-*)
     ]
     assert unknown == [], "\n".join(unknown)
 

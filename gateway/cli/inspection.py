@@ -45,7 +45,7 @@ def status(obj: Context, as_json: bool) -> None:
 def explain(code: str | None) -> None:
     """What an issue code means (GW-DUPLICATE-INVOICE, BR-CO-15…) and what it refuses;
     without a code, every code the gateway uses."""
-    from gateway.error_codes import ERROR_CODES_DOC, load_error_codes
+    from gateway.error_codes import ERROR_CODES_DOC, find_error_code, load_error_codes
 
     try:
         codes = load_error_codes()
@@ -64,10 +64,12 @@ def explain(code: str | None) -> None:
             console.print(shown(f"{known} ({refuses.get(level, level)}): {meaning}"), highlight=False)
         return
     wanted = code.strip().upper()
-    found = codes.get(wanted)
+    row = find_error_code(wanted, codes) or find_error_code(code.strip(), codes)  # ``…:report`` ids
+    found = row[1] if row else None
     if found is None:
         close = difflib.get_close_matches(wanted, list(codes), n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         usage(f"{code} is not an issue code of the gateway.{hint} `gateway explain` lists every code.")
     level, meaning = found
-    console.print(shown(f"{wanted} ({refuses.get(level, level)}): {meaning}"), highlight=False)
+    shown_code = wanted if row is not None and "*" not in row[0] else code.strip()
+    console.print(shown(f"{shown_code} ({refuses.get(level, level)}): {meaning}"), highlight=False)

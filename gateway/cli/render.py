@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,6 +13,9 @@ from rich.text import Text
 
 from gateway.cli.common import console, err_console, shown
 from gateway.pipeline import CycleReport, ProgressCallback
+
+if TYPE_CHECKING:
+    from gateway.file_validation import FileVerdict
 
 
 def progress_printer(quiet: bool) -> ProgressCallback | None:
@@ -88,16 +92,42 @@ def render_cycle(report: CycleReport) -> None:
             console.print(f"  … and {len(report.delivered) - 20} more")
 
 
-def render_validation(result: Any) -> None:
-    mark = Text("valid", style="green") if result.valid else Text("invalid", style="red")
-    console.print(
-        shown(result.path) + Text(": ") + mark + shown(f" ({result.format}, {result.documents} document(s))")
-    )
-    for issue in result.issues:
-        where = f" [{issue.location}]" if issue.location else ""
-        console.print(
-            shown(f"  {issue.severity.value:7} {issue.code}{where}: {issue.message}"), highlight=False
+_VERDICT_STYLES = {"valid": "green", "invalid": "red", "error": "yellow"}
+
+
+def render_validation(results: Sequence[FileVerdict]) -> None:
+    """One line per file (its two answers), its issues under it, then the rule sets that judged."""
+    used: dict[tuple[str, str], None] = {}
+    for result in results:
+        line = shown(result.path) + Text(": ")
+        if result.verdict is not None:
+            line += Text(result.verdict, style=_VERDICT_STYLES[result.verdict]) + Text(", ")
+        line += (
+            Text("financeable", style="green") if result.financeable else Text("not financeable", style="red")
         )
+        console.print(line + shown(f" ({_described(result)})"), highlight=False)
+        for issue in result.issues:
+            where = f" [{issue.location}]" if issue.location else ""
+            console.print(
+                shown(f"  {issue.severity.value:7} {issue.code} ({issue.source}){where}: {issue.message}"),
+                highlight=False,
+            )
+        used.update(dict.fromkeys((r.name, r.version) for r in result.rule_sets))
+    if used:
+        console.print(
+            shown("Rule sets: " + "; ".join(f"{name} {version}" for name, version in used)), highlight=False
+        )
+
+
+def _described(result: FileVerdict) -> str:
+    facts = result.conformance.facts
+    parts = [facts.label if facts is not None else result.format]
+    if facts is not None and facts.profile is not None:
+        parts.append(f"profile {facts.profile}")
+    if facts is not None and facts.attachment is not None:
+        parts.append(f"in {facts.attachment}")
+    parts.append(f"{result.documents} document(s)")
+    return ", ".join(parts)
 
 
 def render_status(data: dict[str, Any]) -> None:

@@ -45,7 +45,10 @@ from gateway.config.fields import (
     unknown_key_message,
 )
 from gateway.settings import (
+    ASSIGNMENT_MENTION_LEVELS,
     CHANNEL_KINDS,
+    DEFAULT_ACCEPTED_PROFILES,
+    PROFILES,
     ClientSettings,
     ContractTerms,
     DebtorSettings,
@@ -62,10 +65,15 @@ CHANNEL_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 CHANNEL_ID_EXPECTED = "1 to 64 characters among A-Z, a-z, 0-9, _, . and - (starting with a letter or digit)"
 DEBTOR_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,34}"
 DEBTOR_ID_EXPECTED = "1 to 35 characters among A-Z, a-z, 0-9, _, . and - (starting with a letter or digit)"
-INBOUND_FORMATS = ("auto", "ubl", "cii", "csv-batch")
+INBOUND_FORMATS = ("auto", "ubl", "cii", "facturx", "csv-batch")
 #: The per-channel options each format's parser understands (its ``OPTIONS``; a test keeps the
 #: two in step, so that checking a configuration does not load the XML stack).
-FORMAT_OPTIONS: dict[str, frozenset[str]] = {"ubl": frozenset(), "cii": frozenset(), "csv-batch": frozenset()}
+FORMAT_OPTIONS: dict[str, frozenset[str]] = {
+    "ubl": frozenset(),
+    "cii": frozenset(),
+    "facturx": frozenset(),
+    "csv-batch": frozenset(),
+}
 #: What an outbound channel can write (``gateway.writers.outputs`` has the same lists; a test keeps
 #: them in step, so that checking a configuration does not load the writers). ``pdf`` is the
 #: bordereau de cession: the factor's remittances only.
@@ -75,6 +83,8 @@ DEFAULT_OUTBOUND_FORMATS = ("csv", "json")
 READINESS = ("stable", "rename", "closed")
 DAY_COUNTS = ("ACT/360", "ACT/365")
 FACTOR_REMITTANCES_CHANNEL = "factor:remittances"
+#: ZUGFeRD 1.0 cannot be accepted: no conformance rule set exists for it, its verdict is always invalid.
+ACCEPTABLE_PROFILES = tuple(p for p in PROFILES if p != "zugferd1")
 ZERO, ONE = Decimal(0), Decimal(1)
 
 Segments = tuple[str, ...]
@@ -173,6 +183,7 @@ class InboundSection(Section):
     empty_after_seconds = Seconds(minimum=ZERO, maximum=Decimal(86400), load_default=300.0)
     report_after_seconds = Seconds(minimum=ZERO, maximum=Decimal(86400), load_default=600.0)
     parser_options = fields.Dict(keys=fields.String(), load_default=dict)
+    schematron = Flag(load_default=True)
 
     @validates_schema(skip_on_field_errors=True)
     def _options_known(self, data: dict[str, Any], **_: Any) -> None:
@@ -204,7 +215,23 @@ class InboundSection(Section):
             format=data["format"],
             kind=data["kind"],
             parser_options=MappingProxyType(dict(data["parser_options"])),
+            schematron=data["schematron"],
         )
+
+
+class ProfileName(Text):
+    """An e-invoice profile a contract may accept; ZUGFeRD 1.0 is named, and refused, with its reason."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=ACCEPTABLE_PROFILES, **kwargs)
+
+    def convert(self, value: Any) -> str:
+        if isinstance(value, str) and value.strip() == "zugferd1":
+            raise ValidationError(
+                '"zugferd1" cannot be accepted: ZUGFeRD 1.0 predates EN 16931 and no official rule set '
+                "checks it, so its verdict is always invalid"
+            )
+        return super().convert(value)
 
 
 class ContractSection(Section):
@@ -219,6 +246,9 @@ class ContractSection(Section):
     currencies = TextList(Currency(), non_empty=True, load_default=("EUR",))
     # No load_default: when absent, ContractTerms' own default applies (one place for it).
     max_invoice_amount = DecimalText(above=ZERO, places=2)
+    br_fr = Flag(load_default=False)
+    accepted_profiles = TextList(ProfileName(), non_empty=True, load_default=DEFAULT_ACCEPTED_PROFILES)
+    assignment_mention = Text(choices=ASSIGNMENT_MENTION_LEVELS, load_default="warning")
 
     @validates_schema(skip_on_field_errors=False)
     def _advance_and_reserve_fit(self, data: dict[str, Any], **_: Any) -> None:

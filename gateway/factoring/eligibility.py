@@ -28,9 +28,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from gateway.factoring.financeable import is_already_paid
 from gateway.model import Invoice, Issue, Party, PartyId
 from gateway.settings import ClientSettings, DebtorSettings
 from gateway.text import escape_controls
+from gateway.validation.document import IdKind
 
 _ID_NOISE = re.compile(r"[\s.\-/]")
 _FRENCH_VAT = re.compile(r"FR[0-9A-Z]{2}([0-9]{9})")
@@ -88,6 +90,7 @@ class _PartyFacts:
     """What the rules need to know about one party, worked out once per party object and context."""
 
     sirens: tuple[str, ...]  # the SIRENs a debtor is looked up by (:meth:`Party.siren_candidates`)
+    siren_sources: tuple[tuple[IdKind, str], ...]  # the same, each with the identifier it comes from
     claims: tuple[_Claim, ...]  # identifier by identifier, as the seller check reads them
     conflicts: tuple[str, ...]  # one sentence per identifier that names another company
     siren: str | None  # the one SIREN all identifiers agree on; None without SIREN or when they disagree
@@ -106,7 +109,27 @@ def _work_out_facts(party: Party) -> _PartyFacts:
         conflicts = tuple(_conflict(c, reference) for c in claims if c.siren != reference.siren)
     siren = reference.siren if reference is not None and not conflicts else None
     legal_key = _legal_key(party, reference, conflicts)
-    return _PartyFacts(party.siren_candidates(), claims, conflicts, siren, legal_key)
+    sources = _siren_sources(party)
+    sirens = tuple(dict.fromkeys(siren for _, siren in sources))
+    return _PartyFacts(sirens, sources, claims, conflicts, siren, legal_key)
+
+
+def _siren_sources(party: Party) -> tuple[tuple[IdKind, str], ...]:
+    """:meth:`Party.siren_candidates`, in the same order, each with the identifier it comes from."""
+    found: list[tuple[IdKind, str]] = []
+    ids: list[tuple[IdKind, PartyId]] = [("legal", party.legal_id)] if party.legal_id else []
+    ids += [("identifier", pid) for pid in party.identifiers]
+    for kind, pid in ids:
+        digits = re.sub(r"\D", "", pid.value)
+        if pid.scheme in ("0002", None) and len(digits) == 9:
+            found.append((kind, digits))
+        elif pid.scheme in ("0009", None) and len(digits) == 14:
+            found.append((kind, digits[:9]))
+    if party.vat_id:
+        vat = re.sub(r"[\s.-]", "", party.vat_id).upper()
+        if vat.startswith("FR") and len(vat) == 13:
+            found.append(("vat", vat[4:]))
+    return tuple(found)
 
 
 def _claims(party: Party) -> tuple[_Claim, ...]:
@@ -225,7 +248,7 @@ class Eligibility:
             )
 
         amount = invoice.receivable_amount
-        if amount is not None and amount <= 0:
+        if amount is not None and amount <= 0 and not is_already_paid(invoice):  # GW-ALREADY-PAID says why
             issues.append(
                 Issue(
                     "GW-AMOUNT-NOT-POSITIVE",
@@ -249,15 +272,23 @@ class Eligibility:
 
     def resolve_debtor(self, invoice: Invoice) -> DebtorSettings | None:
         """The client's debtor this document is on: by the buyer's SIRENs, else by its VAT number."""
+        return self.debtor_match(invoice)[0]
+
+    def debtor_match(self, invoice: Invoice) -> tuple[DebtorSettings | None, IdKind | None]:
+        """:meth:`resolve_debtor`, and which of the buyer's identifiers found the debtor (``None``
+        when none did): the one whose checksum failure refuses the document (see
+        :func:`gateway.validation.document.check_document`)."""
         debtors = self._debtors
         buyer = invoice.buyer
-        for siren in self._facts_of(buyer).sirens:
+        for kind, siren in self._facts_of(buyer).siren_sources:
             debtor = debtors.by_siren.get(siren)
             if debtor is not None:
-                return debtor
+                return debtor, kind
         if buyer.vat_id:
-            return debtors.by_vat.get(compact_id(buyer.vat_id))
-        return None
+            debtor = debtors.by_vat.get(compact_id(buyer.vat_id))
+            if debtor is not None:
+                return debtor, "vat"
+        return None, None
 
     def seller_legal_key(self, party: Party) -> str | None:
         """The seller's legal identity in the ledger's business key: see :func:`seller_legal_key`."""

@@ -25,6 +25,7 @@ from gateway.limits import Limits
 from gateway.model import Acknowledgement, Issue, Parties, Verdict
 from gateway.settings import ClientSettings, FactorSettings, InboundChannel
 from gateway.transports.base import OutboundFile
+from gateway.validation.conformance import RulesUnavailable
 from gateway.writers.outputs import acknowledgement_files, remittance_files
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,18 @@ class InvoiceFlow:
     def examine(
         self, envelope_id: int, source_name: str, data: bytes | None, read_error: Issue | None, on: date
     ) -> Examined:
-        return examine(
+        examined = examine(
             envelope_id, source_name, data, self.client, on, self.limits, self.channel.format, read_error,
-            self.channel.parser_options,
+            self.channel.parser_options, factor=self.factor, schematron=self.channel.schematron,
         )  # fmt: skip
+        errors = examined.conformance.errors
+        if examined.conformance.unavailable:
+            # The installation's fault, the same for every invoice: the file fails and is retried
+            # (then kept in error/ for a person), rather than refused to the client.
+            raise RulesUnavailable("; ".join(examined.conformance.unavailable))
+        if errors:  # refused as GW-RULES-ERROR: the operators get the engine's own words
+            log.warning("%s: the official rules could not check %s: %s", self.channel.id, source_name, errors)
+        return examined
 
     def decide(self, ledger: Ledger, items: Sequence[Examination], on: date) -> None:
         examined = cast("Sequence[Examined]", items)

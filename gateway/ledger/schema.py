@@ -158,7 +158,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 class IssueList(TypeDecorator[tuple[Issue, ...]]):
-    """Issues as a JSON list of ``{code, severity, message, location}`` in a TEXT column."""
+    """Issues as a JSON list of ``{code, severity, message, location, source}`` in a TEXT column."""
 
     impl = Text
     cache_ok = True
@@ -177,6 +177,7 @@ class IssueList(TypeDecorator[tuple[Issue, ...]]):
                 message=item["message"],
                 severity=Severity(item["severity"]),
                 location=item.get("location"),
+                source=item.get("source", "gateway"),  # rows written before issues had a source
             )
             for item in json.loads(value)
         )

@@ -23,6 +23,7 @@ import typing
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import lru_cache
+from typing import Literal
 
 from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
@@ -165,8 +166,16 @@ def _check_amount_sizes(invoice: Invoice, issues: list[Issue], location: str | N
     return computable
 
 
-def check_document(invoice: Invoice) -> list[Issue]:
-    """Every problem found in ``invoice``; empty when it is fine. Pure, never raises."""
+def check_document(invoice: Invoice, *, buyer_matched_by: IdKind | None = None) -> list[Issue]:
+    """Every problem found in ``invoice``; empty when it is fine. Pure, never raises.
+
+    An identifier whose checksum fails is fatal only when it is the one the gateway recognises
+    its party by (:func:`key_identifier`): the seller's, to tell it is the client; the buyer's,
+    to find the debtor. Elsewhere (another identifier of the same party, the payee's) it is a
+    warning: the receivable is still told apart, and the client should still correct it.
+    ``buyer_matched_by`` names the buyer's identifier that found its debtor, when one was found
+    (:meth:`gateway.factoring.eligibility.Eligibility.debtor_match`).
+    """
     issues: list[Issue] = []
     location = invoice.location
     _check_controls(invoice, issues, location)
@@ -176,7 +185,7 @@ def check_document(invoice: Invoice) -> list[Issue]:
         _check_totals(invoice, issues, location)
     issues.extend(size_issues)
     _check_party(invoice.seller, _SELLER, issues, location)
-    _check_party(invoice.buyer, _BUYER, issues, location)
+    _check_party(invoice.buyer, _BUYER, issues, location, buyer_matched_by)
     if invoice.payee is not None:
         _check_party(invoice.payee, _PAYEE, issues, location)
     if invoice.type_code not in SUPPORTED_TYPE_CODES:
@@ -284,41 +293,103 @@ def _check_totals(invoice: Invoice, issues: list[Issue], location: str | None) -
         )
 
 
-_party_findings: dict[tuple[int, str], tuple[Party, tuple[tuple[str, str], ...]]] = {}
+#: Where an identifier sits in a party: its legal registration identifier (BT-30, BT-47, BT-61), one
+#: of its identifiers (BT-29, BT-46, BT-60) or its VAT number (BT-31, BT-48).
+IdKind = Literal["legal", "identifier", "vat"]
+
+
+def _french_shaped(pid: PartyId) -> bool:
+    """A SIREN or SIRET by its scheme, or by its 9 or 14 digits when it has none
+    (as :meth:`~gateway.model.Party.siren_candidates` reads identifiers)."""
+    if pid.scheme in ("0002", "0009"):
+        return True
+    return pid.scheme is None and len(re.sub(r"\D", "", pid.value)) in (9, 14)
+
+
+def key_identifier(party: Party) -> IdKind | None:
+    """The identifier the gateway recognises ``party`` by, as eligibility and the business key read it.
+
+    Its SIREN or SIRET first (the legal identifier, then the other identifiers), else its VAT number,
+    else its legal identifier in another scheme; ``None`` when it has no identifier at all.
+
+    >>> key_identifier(Party(legal_id=PartyId("732829320", "0002"), vat_id="FR44732829320"))
+    'legal'
+    >>> key_identifier(Party(identifiers=(PartyId("C-42"),), vat_id="DE136695976"))
+    'vat'
+    """
+    if party.legal_id is not None and _french_shaped(party.legal_id):
+        return "legal"
+    if any(_french_shaped(pid) for pid in party.identifiers):
+        return "identifier"
+    if party.vat_id is not None:
+        return "vat"
+    return "legal" if party.legal_id is not None else None
+
+
+#: A problem of one identifier: (code, message, which identifier).
+_Problem = tuple[str, str, IdKind]
+_party_findings: dict[tuple[int, str], tuple[Party, tuple[_Problem, ...], IdKind | None]] = {}
 _MAX_PARTY_FINDINGS = 65536
 
 
 def _check_party(
-    party: Party, terms: tuple[str, str, str, str | None], issues: list[Issue], location: str | None
+    party: Party,
+    terms: tuple[str, str, str, str | None],
+    issues: list[Issue],
+    location: str | None,
+    matched_by: IdKind | None = None,
 ) -> None:
     """Identifier problems of one party, remembered per party object and role.
 
     Parsers share one Party object between all rows of the same seller or
     debtor, so this runs the stdnum checks once per party, not once per row.
+    Fatal for the party's key identifier (``matched_by`` when given, else :func:`key_identifier`),
+    never for the payee's; a warning for any other.
     """
     key = (id(party), terms[0])
     hit = _party_findings.get(key)
     if hit is None or hit[0] is not party:
         if len(_party_findings) >= _MAX_PARTY_FINDINGS:
             _party_findings.clear()
-        hit = _party_findings[key] = (party, _party_problems(party, terms))
-    for code, message in hit[1]:
-        issues.append(Issue(code, message, location=location))
+        hit = _party_findings[key] = (party, _party_problems(party, terms), key_identifier(party))
+    if not hit[1]:
+        return
+    role = terms[0]
+    recognised_by = None if role == _PAYEE[0] else (matched_by or hit[2])
+    for code, message, kind in hit[1]:
+        if kind == recognised_by:
+            issues.append(Issue(code, message, location=location))
+        else:
+            issues.append(Issue(code, message + _not_refused(role), Severity.WARNING, location))
 
 
-def _party_problems(party: Party, terms: tuple[str, str, str, str | None]) -> tuple[tuple[str, str], ...]:
+def _not_refused(role: str) -> str:
+    if role == _PAYEE[0]:
+        return (
+            " The payee's identifiers do not decide whose receivable this is, so the document is not "
+            "refused for it; correct it in the ERP."
+        )
+    who = role.removesuffix("'s")
+    return (
+        f" The gateway recognises the {who} by another of its identifiers, so the document is not "
+        "refused for it; correct it in the ERP."
+    )
+
+
+def _party_problems(party: Party, terms: tuple[str, str, str, str | None]) -> tuple[_Problem, ...]:
     role, legal_term, id_term, vat_term = terms
-    ids: list[tuple[PartyId, str]] = [(pid, id_term) for pid in party.identifiers]
+    ids: list[tuple[PartyId, str, IdKind]] = [(pid, id_term, "identifier") for pid in party.identifiers]
     if party.legal_id is not None:
-        ids.insert(0, (party.legal_id, legal_term))
-    found: list[tuple[str, str]] = []
-    for pid, term in ids:
+        ids.insert(0, (party.legal_id, legal_term, "legal"))
+    found: list[_Problem] = []
+    for pid, term, kind in ids:
         if pid.scheme == "0002" and not siren_is_valid(pid.value):
             found.append(
                 (
                     "GW-SIREN-INVALID",
                     f"The {role} SIREN ({term}) '{escape_controls(pid.value)}' is not a valid SIREN: it must "
                     "have 9 digits, the last one a check digit.",
+                    kind,
                 )
             )
         elif pid.scheme == "0009" and not siret_is_valid(pid.value):
@@ -327,6 +398,7 @@ def _party_problems(party: Party, terms: tuple[str, str, str, str | None]) -> tu
                     "GW-SIRET-INVALID",
                     f"The {role} SIRET ({term}) '{escape_controls(pid.value)}' is not a valid SIRET: it must "
                     "have 14 digits (the SIREN and the establishment number), the last one a check digit.",
+                    kind,
                 )
             )
     if party.vat_id is not None and not vat_is_valid(party.vat_id):
@@ -336,6 +408,7 @@ def _party_problems(party: Party, terms: tuple[str, str, str, str | None]) -> tu
                 "GW-VAT-INVALID",
                 f"The {role} VAT number{where} '{escape_controls(party.vat_id)}' is not valid: it must start "
                 "with the country code (FR for France) and pass that country's check.",
+                "vat",
             )
         )
     return tuple(found)

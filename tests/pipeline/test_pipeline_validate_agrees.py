@@ -84,7 +84,10 @@ def _validate(files: list[Path], tmp_path: Path) -> list[Picture]:
     assert acme is not None
     bdate = business_date(settings.timezone, settings.as_of)
     Ledger.open(settings.ledger_url).close()  # an existing, empty ledger, read without writing
-    results = validate_files(files, "auto", acme, bdate, settings.ledger_url)
+    results = validate_files(
+        files, "auto", acme, bdate, settings.ledger_url, factor=settings.factor,
+        schematron=acme.inbound[0].schematron,
+    )  # fmt: skip
     return [
         (
             sorted(((i.location, i.code) for i in result.issues), key=str),

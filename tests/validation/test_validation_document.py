@@ -9,7 +9,7 @@ import pytest
 from builders import sample_invoice
 
 from gateway.model import DocumentTotals, Invoice, Party, PartyId, Severity
-from gateway.validation.document import check_document
+from gateway.validation.document import check_document, key_identifier
 
 D = Decimal
 
@@ -198,3 +198,56 @@ def test_absurdly_large_amount_is_refused() -> None:
     big = "2000000000000000.00"
     found = codes(invoice(totals=totals(tax_exclusive=big, tax="0.00", tax_inclusive=big, amount_due=big)))
     assert found.count("GW-AMOUNT-TOO-LARGE") == 3
+
+
+# --- a bad checksum refuses the document only on the identifier that recognises its party ---------
+
+
+def severities(inv: Invoice, **kwargs: object) -> list[tuple[str, Severity]]:
+    return [(i.code, i.severity) for i in check_document(inv, **kwargs)]  # type: ignore[arg-type]
+
+
+def test_a_bad_checksum_on_the_identifier_the_seller_is_recognised_by_is_fatal() -> None:
+    bad_siren = Party(name="ACME", legal_id=PartyId("732829321", "0002"), vat_id="FR44732829320")
+    assert severities(invoice(seller=bad_siren)) == [("GW-SIREN-INVALID", Severity.FATAL)]
+    vat_only = Party(name="ACME", vat_id="FR45732829320")  # no SIREN: the VAT number is its identity
+    assert severities(invoice(seller=vat_only)) == [("GW-VAT-INVALID", Severity.FATAL)]
+
+
+def test_a_bad_checksum_elsewhere_is_a_warning_that_says_why() -> None:
+    bad_vat = Party(name="ACME", legal_id=PartyId("732829320", "0002"), vat_id="FR45732829320")
+    (issue,) = check_document(invoice(seller=bad_vat))
+    assert (issue.code, issue.severity) == ("GW-VAT-INVALID", Severity.WARNING)
+    assert (
+        "recognises the seller by another of its identifiers, so the document is not refused" in issue.message
+    )
+    bad_siret = Party(
+        name="ALPHA", legal_id=PartyId("552100554", "0002"), identifiers=(PartyId("55210055400014", "0009"),)
+    )
+    assert severities(invoice(buyer=bad_siret)) == [("GW-SIRET-INVALID", Severity.WARNING)]
+
+
+def test_the_payees_identifiers_never_refuse_the_document() -> None:
+    payee = Party(name="FACTOR", legal_id=PartyId("12345678", "0002"))
+    (issue,) = check_document(invoice(payee=payee))
+    assert (issue.code, issue.severity) == ("GW-SIREN-INVALID", Severity.WARNING)
+    assert "payee's identifiers do not decide whose receivable this is" in issue.message
+
+
+def test_the_buyer_identifier_that_found_the_debtor_decides() -> None:
+    # SIREN wrong, VAT right: with a client whose debtor was found by the VAT number, the SIREN is
+    # only a warning; without one (or when the SIREN found it) the SIREN is what recognises the buyer.
+    buyer = Party(name="ALPHA", legal_id=PartyId("552100555", "0002"), vat_id="FR96552100554")
+    assert severities(invoice(buyer=buyer)) == [("GW-SIREN-INVALID", Severity.FATAL)]
+    assert severities(invoice(buyer=buyer), buyer_matched_by="vat") == [
+        ("GW-SIREN-INVALID", Severity.WARNING)
+    ]
+
+
+def test_key_identifier_reads_parties_as_eligibility_does() -> None:
+    assert (
+        key_identifier(Party(identifiers=(PartyId("55210055400013"),), vat_id="FR96552100554"))
+        == "identifier"
+    )
+    assert key_identifier(Party(legal_id=PartyId("HRB 1234", "0204"))) == "legal"
+    assert key_identifier(Party(name="nobody")) is None

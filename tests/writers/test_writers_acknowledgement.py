@@ -21,7 +21,7 @@ from gateway.writers.csv_cells import original_text
 GOLDEN_CSV = (
     "\ufeff"
     "record;location;number;type_code;verdict;amount;currency;codes;messages\r\n"
-    "H;batch-2025-03-10.csv;ACME;7;accepted;2025-03-10;factoring-gateway/acknowledgement;1;\r\n"
+    "H;batch-2025-03-10.csv;ACME;7;accepted;2025-03-10;factoring-gateway/acknowledgement;2;\r\n"
     "F;;;;warning;;;GW-CSV-COLUMN;Column 'colour' is unknown and was ignored.\r\n"
     "D;line 2;AV-0007;381;accepted;1200.00;EUR;;\r\n"
     "D;line 3;F-1001;380;accepted;12000.00;EUR;;\r\n"
@@ -61,7 +61,7 @@ def test_writers_acknowledgement_csv_golden_bytes(acknowledgement: Acknowledgeme
 def test_writers_acknowledgement_json_content(acknowledgement: Acknowledgement) -> None:
     document = json.loads(writer.write(acknowledgement, "json"))
     assert document["format"] == "factoring-gateway/acknowledgement"
-    assert document["version"] == 1
+    assert document["version"] == 2
     assert document["verdict"] == "accepted"
     assert document["summary"] == {
         "line_count": 6,
@@ -75,6 +75,7 @@ def test_writers_acknowledgement_json_content(acknowledgement: Acknowledgement) 
             "severity": "warning",
             "message": "Column 'colour' is unknown and was ignored.",
             "location": None,
+            "source": "gateway",
         }
     ]
     assert document["lines"][4] == {
@@ -90,12 +91,14 @@ def test_writers_acknowledgement_json_content(acknowledgement: Acknowledgement) 
                 "severity": "fatal",
                 "message": "F-1004 was already assigned on 2025-03-01.",
                 "location": None,
+                "source": "gateway",
             },
             {
                 "code": "GW-DUE-DATE",
                 "severity": "warning",
                 "message": "The due date is in the past.",
                 "location": "column due_date",
+                "source": "gateway",
             },
         ],
     }
@@ -130,7 +133,7 @@ def test_writers_acknowledgement_json_is_one_compact_line_in_the_documented_key_
         "currency",
         "issues",
     ]
-    assert list(document["lines"][4]["issues"][0]) == ["code", "severity", "message", "location"]
+    assert list(document["lines"][4]["issues"][0]) == ["code", "severity", "message", "location", "source"]
 
 
 def test_writers_acknowledgement_of_a_refused_file_explains_why() -> None:
