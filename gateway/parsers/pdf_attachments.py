@@ -41,6 +41,7 @@ ENCRYPTED = "GW-PDF-ENCRYPTED"
 MALFORMED = "GW-PDF-MALFORMED"
 TOO_COMPLEX = "GW-PDF-TOO-COMPLEX"
 XML_CHOSEN = "GW-PDF-XML-CHOSEN"
+XML_COMPETING = "GW-PDF-XML-COMPETING"
 
 #: Structural caps. A real invoice PDF has a few thousand objects, one name tree level and 1-5 attachments.
 MAX_OBJECTS = 250_000
@@ -267,6 +268,14 @@ def _choose(files: _Attachments, limits: Limits) -> PdfExtraction:
     if not eligible:
         return rejected(NO_XML, _no_xml_message(files.names, [c.name for c in candidates]))
     chosen = eligible[0]
+    rivals = [c for c in eligible[1:] if c.kind == chosen.kind and c.data != chosen.data]
+    if rivals:  # two different invoices of one syntax: nothing says which one is the legal invoice
+        named = ", ".join(c.described() for c in [chosen, *rivals])
+        return rejected(
+            XML_COMPETING,
+            f"The PDF carries {len(rivals) + 1} different invoices of the same kind ({named}); the gateway "
+            "cannot tell which one is the invoice. Send a PDF with only one invoice attached.",
+        )
     ignored = ", ".join(c.described() for c in eligible[1:])
     warning = Issue(
         XML_CHOSEN,
