@@ -21,3 +21,4 @@ def test_a_missing_corpus_fails_in_ci_and_skips_elsewhere(
         corpus_support.require_corpus()
     with pytest.raises(outcome):
         corpus_support.corpus_bytes("cii-xml/cen__CII_example2.xml")
+    assert corpus_support.corpus_files("facturx-pdf") == []  # parametrised tests get no cases

@@ -309,19 +309,3 @@ def test_the_worker_limits_come_from_the_limits(monkeypatch: pytest.MonkeyPatch)
     ]
     assert boxes[0]._closed and not boxes[-1]._closed  # started lazily: no worker was spawned for these
     assert original(pdf_sandbox.SandboxLimits(cpu_seconds=100 + pdf_sandbox.MAX_SANDBOXES)) is boxes[-1]
-
-
-@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), (None, pytest.skip.Exception)])
-def test_a_missing_corpus_fails_in_ci_and_skips_elsewhere(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ci: str | None, outcome: type[BaseException]
-) -> None:
-    import corpus_support
-
-    monkeypatch.setattr(corpus_support, "CORPUS", tmp_path / "missing")
-    if ci is None:
-        monkeypatch.delenv("CI", raising=False)
-    else:
-        monkeypatch.setenv("CI", ci)
-    with pytest.raises(outcome):
-        corpus_support.corpus_bytes("facturx-pdf/zfc__fail1.pdf")
-    assert corpus_support.corpus_files("facturx-pdf") == []
