@@ -32,12 +32,18 @@ def run_gateway(
     )
 
 
-def prepare_workdir(workdir: Path, batch_size: int | None = None) -> Path:
-    """The demo configuration and batches in ``workdir``; optionally smaller batches."""
+def prepare_workdir(workdir: Path, batch_size: int | None = None, *, schematron: bool = True) -> Path:
+    """The demo configuration and batches in ``workdir``; optionally smaller batches, and without
+    the official Schematron (for tests about crashes and concurrency, not about validation: compiling
+    the rule sets costs each gateway process about 3 s)."""
     from gateway.demo import prepare_demo
 
     config = prepare_demo(workdir, SAMPLES)
+    text = config.read_text(encoding="utf-8")
     if batch_size is not None:
-        text = config.read_text(encoding="utf-8")
-        config.write_text(text.replace("batch_size = 200", f"batch_size = {batch_size}"), encoding="utf-8")
+        text = text.replace("batch_size = 200", f"batch_size = {batch_size}")
+    if not schematron:
+        text = text.replace('readiness = "rename"\n', 'readiness = "rename"\nschematron = false\n')
+        assert "schematron = false" in text
+    config.write_text(text, encoding="utf-8")
     return config

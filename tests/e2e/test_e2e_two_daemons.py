@@ -162,7 +162,7 @@ def test_two_daemons_on_one_workdir_and_one_postgresql_ledger_decide_every_file_
     started = time.monotonic()
     ledger_url = pg_server.create()
     workdir = tmp_path / "work"
-    config = prepare_workdir(workdir)
+    config = prepare_workdir(workdir, schematron=False)  # about sharing the work, not validation
     text = config.read_text(encoding="utf-8")
     assert "scan_interval_seconds = 5" in text and text.count('readiness = "rename"') == 2
     # The machine formats only: this test is about sharing the work, and the demo's XLSX, PDF and
@@ -275,7 +275,7 @@ def test_a_stopping_daemon_keeps_its_channel_until_its_work_on_it_is_done(
     that another daemon cannot take it (and the files in ``work/``) from under the batch."""
     ledger_url = pg_server.create()
     workdir = tmp_path / "work"
-    prepare_workdir(workdir, batch_size=20)
+    prepare_workdir(workdir, batch_size=20, schematron=False)
     for client in CLIENTS:
         shutil.rmtree(workdir / "clients" / client / "inbox")
         (workdir / "clients" / client / "inbox").mkdir()
