@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from factoring_examples import EXAMPLE_TERMS, REMITTANCE_42, line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,45 +15,6 @@ from gateway.factoring.business_days import BusinessCalendar
 from gateway.model import AssignedLine
 
 D = Decimal
-EXAMPLE_TERMS = AdvanceTerms(
-    advance_rate=D("0.90"),
-    fee_rate=D("0.0035"),
-    fee_vat_rate=D("0.20"),
-    financing_rate=D("0.04"),
-    day_count="ACT/360",
-)
-
-
-def line(
-    no: int,
-    number: str,
-    type_code: str,
-    due: date | None,
-    amount: str,
-    guaranteed: str,
-    currency: str = "EUR",
-) -> AssignedLine:
-    return AssignedLine(
-        line_no=no,
-        number=number,
-        type_code=type_code,
-        issue_date=date(2025, 3, 5),
-        due_date=due,
-        debtor_id="D",
-        debtor_name=None,
-        currency=currency,
-        amount=D(amount),
-        guaranteed=D(guaranteed),
-        non_guaranteed=D(amount) - D(guaranteed),
-    )
-
-
-REMITTANCE_42 = (
-    line(1, "AV-0007", "381", None, "-1200.00", "-1200.00"),
-    line(2, "F-1001", "380", date(2025, 5, 4), "12000.00", "11200.00"),
-    line(3, "F-1002", "380", date(2025, 4, 30), "24000.00", "24000.00"),
-    line(4, "F-1003", "380", date(2025, 6, 5), "6000.00", "0.00"),
-)
 
 
 def test_worked_example_1_to_the_cent() -> None:
