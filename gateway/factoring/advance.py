@@ -61,6 +61,9 @@ class LineAdvance:
 
     line_no: int
     number: str
+    type_code: str
+    debtor_id: str
+    due_date: date | None
     amount: Decimal
     financeable: Decimal
     non_financed: Decimal
@@ -150,6 +153,9 @@ def _line_share(line: AssignedLine, terms: AdvanceTerms, funding_date: date) -> 
     return LineAdvance(
         line_no=line.line_no,
         number=line.number,
+        type_code=line.type_code,
+        debtor_id=line.debtor_id,
+        due_date=line.due_date,
         amount=line.amount,
         financeable=financeable,
         non_financed=line.amount - financeable,

@@ -206,8 +206,8 @@ def _limit(text: str, line: int, problems: list[str]) -> Decimal | None:
     exponent = amount.as_tuple().exponent if amount is not None and amount.is_finite() else None
     if amount is None or not isinstance(exponent, int) or exponent < -2 or amount < 0 or "e" in value.lower():
         problems.append(
-            f"line {line}, column limit: {shown(text.strip())} is not an amount of 0 or more with at most two "
-            "decimals (write 40000.00 or 40000,00, without thousands separators)"
+            f"line {line}, column limit: {shown(text.strip())} is not an amount of 0 or more "
+            "with at most two decimals (write 40000.00 or 40000,00, without thousands separators)"
         )
         return None
     return amount.quantize(Decimal("0.01"))

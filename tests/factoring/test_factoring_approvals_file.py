@@ -52,11 +52,11 @@ def test_every_bad_row_is_reported_at_once_and_nothing_is_read() -> None:
     assert problems == [
         'line 2, column action: must be "approve", "suspend", "resume", "block", "unblock" or "end" '
         "(got \"aprove\"); did you mean 'approve'?",
-        "line 3, column country: must be an ISO 3166 code of two capitals such as \"FR\" (got \"France\")",
-        "line 3, column currency: must be an ISO 4217 code in capitals such as \"EUR\" (got \"EURO\")",
-        "line 3, column siren: is not a valid SIREN: its check digit is wrong (got \"552100555\")",
-        "line 3, column effective_date: \"31/02/2025\" is not a date; write 2025-03-10 or 10/03/2025",
-        "line 3, column limit: \"1 000,00\" is not an amount of 0 or more with at most two decimals "
+        'line 3, column country: must be an ISO 3166 code of two capitals such as "FR" (got "France")',
+        'line 3, column currency: must be an ISO 4217 code in capitals such as "EUR" (got "EURO")',
+        'line 3, column siren: is not a valid SIREN: its check digit is wrong (got "552100555")',
+        'line 3, column effective_date: "31/02/2025" is not a date; write 2025-03-10 or 10/03/2025',
+        'line 3, column limit: "1 000,00" is not an amount of 0 or more with at most two decimals '
         "(write 40000.00 or 40000,00, without thousands separators)",
         "line 4, column limit: only an approve row carries a limit (this one is suspend)",
         "line 5, column limit: an approve row needs the approved limit (0 for none)",
@@ -66,8 +66,8 @@ def test_every_bad_row_is_reported_at_once_and_nothing_is_read() -> None:
 
 def test_header_encoding_and_duplicates() -> None:
     assert problems_of("debtor,action,when\n") == [
-        "line 1: unknown column 'when' (known: client, debtor, action, effective_date, limit, currency, name, siren, "
-        "vat_id, country, reason)",
+        "line 1: unknown column 'when' (known: client, debtor, action, effective_date, limit, currency, "
+        "name, siren, vat_id, country, reason)",
         "line 1: the column 'client' is missing",
         "line 1: the column 'effective_date' is missing",
     ]
@@ -83,7 +83,8 @@ def test_header_encoding_and_duplicates() -> None:
     assert problems_of(
         HEADER + "acme;A;approve;2025-03-10;1;;A;552100554;;;\nacme;A;end;10/03/2025;;;;;;;\n"
     ) == [
-        "line 3: a second decision for debtor A of client acme effective 2025-03-10 (the first is on line 2); keep one"
+        "line 3: a second decision for debtor A of client acme effective 2025-03-10 "
+        "(the first is on line 2); keep one"
     ]
 
 
@@ -131,13 +132,15 @@ def test_plan_refuses_what_the_history_does_not_allow_all_at_once() -> None:
     with pytest.raises(ApprovalsFileError) as refused:
         plan_changes(rows, {("acme", "ALPHA"): state(), ("acme", "BLOCKED"): state("blocked")}, CLIENTS)
     assert refused.value.problems == [
-        "line 2: debtor ALPHA of client acme: the decision takes effect on 2024-12-01, before the one in force "
-        "(since 2025-01-01); history is only added to",
+        "line 2: debtor ALPHA of client acme: the decision takes effect on 2024-12-01, "
+        "before the one in force (since 2025-01-01); history is only added to",
         "line 3: debtor BLOCKED of client acme: is blocked; unblock it before changing its limit",
-        "line 4: debtor GHOST of client acme: is not known yet; its first row must be an approve row with its "
-        "name and SIREN or VAT number",
-        "line 5: debtor NONAME of client acme: is new: its approve row needs its name and its SIREN or VAT number",
+        "line 4: debtor GHOST of client acme: is not known yet; "
+        "its first row must be an approve row with its name and SIREN or VAT number",
+        "line 5: debtor NONAME of client acme: is new: "
+        "its approve row needs its name and its SIREN or VAT number",
         "line 6: debtor ALPHA of client acme: cannot resume an approval that is active",
         "line 8: client other is not in the configuration",
-        "line 7: debtor ALPHA of client acme: its approval is in EUR; a limit in USD needs the approval ended first",
+        "line 7: debtor ALPHA of client acme: its approval is in EUR; "
+        "a limit in USD needs the approval ended first",
     ]
