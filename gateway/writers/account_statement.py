@@ -110,11 +110,12 @@ def sections(period: Period, movements: Sequence[Movement]) -> tuple[Section, ..
 def write(period: Period, movements: Sequence[Movement], fmt: str) -> bytes:
     check_format(fmt, FORMATS)
     parts = sections(period, movements)
-    _verify(parts)
+    verify_sections(parts)
     return _csv(period, parts) if fmt == "csv" else _json(period, parts)
 
 
-def _verify(parts: Sequence[Section]) -> None:
+def verify_sections(parts: Sequence[Section]) -> None:
+    """:class:`DeliveryError` unless each section's closing is its opening plus its movements."""
     with money_context():
         for part in parts:
             moved = sum((row.credit - row.debit for row in part.rows), _ZERO)
